@@ -1,0 +1,159 @@
+"""The data contract (PRODUCT.md), read from ``params/contract/``: sources, columns, keys and synonyms.
+
+Code names sources and columns by their ASCII ``name``/``field``; people see the Chinese ``title``/``header``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from .params import load_yaml, params_dir
+
+COLUMN_TYPES = {"id", "text", "phone", "date", "period", "enum", "bool", "int_enum", "town", "categories",
+                "exit_reason", "list"}
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    type: str
+    required: bool = False
+    values: tuple = ()
+    default: Any = None
+    true: str | None = None
+    false: str | None = None
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    origin: str
+    key: str  # "none", "person_unique" or a field name
+    columns: tuple[Column, ...]
+    resolve: tuple[str, ...] = ()
+    resolve_text: str | None = None
+    single_file: bool = False
+
+    def column(self, field_name: str) -> Column:
+        for c in self.columns:
+            if c.field == field_name:
+                return c
+        raise KeyError(f"{self.title} 没有字段 {field_name}")
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.field for c in self.columns]
+
+    @property
+    def required(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+    @property
+    def key_field(self) -> str | None:
+        """The field that must be unique (id_number for person_unique sources), or None."""
+        if self.key == "none":
+            return None
+        return "id_number" if self.key == "person_unique" else self.key
+
+    def headers(self) -> dict[str, str]:
+        """field → Chinese header."""
+        return {c.field: c.header for c in self.columns}
+
+
+@dataclass(frozen=True)
+class Contract:
+    sources: dict[str, Source]
+    required_sources: dict[str, tuple[str, ...]]
+    header_synonyms: dict[str, tuple[str, ...]]
+    value_synonyms: dict[str, tuple[str, ...]]
+    by_title: dict[str, Source] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Source:
+        return self.sources[name]
+
+    def source_for_title(self, title: str) -> Source:
+        return self.by_title[title]
+
+    def match_file(self, file_name: str) -> Source | None:
+        """The source whose title starts the file name (the longest title wins), or None."""
+        stem = unicodedata.normalize("NFKC", file_name)
+        best = None
+        for title, src in self.by_title.items():
+            if stem.startswith(title) and (best is None or len(title) > len(best.title)):
+                best = src
+        return best
+
+
+_HEADER_STRIP = re.compile(r"[\s*＊※()（）\[\]【】:：]+|必填|选填")
+
+
+def normalize_header(text: object) -> str:
+    """Header text for matching: NFKC (full-width → half-width), no spaces, no required-marks or brackets."""
+    if text is None:
+        return ""
+    return _HEADER_STRIP.sub("", unicodedata.normalize("NFKC", str(text))).strip()
+
+
+def load_contract(root=None) -> Contract:
+    return _load(str(root or params_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(root: str) -> Contract:
+    raw = load_yaml("contract/sources.yaml", root)
+    header_syn = {k: tuple(v or ()) for k, v in (load_yaml("contract/header_synonyms.yaml", root) or {}).items()}
+    value_syn = {str(k): tuple(str(x) for x in (v or ())) for k, v in
+                 (load_yaml("contract/value_synonyms.yaml", root) or {}).items()}
+    sources: dict[str, Source] = {}
+    for name, item in raw["sources"].items():
+        cols = []
+        for c in item["columns"]:
+            if c["type"] not in COLUMN_TYPES:
+                raise ValueError(f"数据契约 {item['title']} 的列 {c['header']} 类型 {c['type']} 未定义")
+            cols.append(
+                Column(
+                    field=c["field"],
+                    header=c["header"],
+                    type=c["type"],
+                    required=bool(c.get("required", False)),
+                    values=tuple(c.get("values", ()) or ()),
+                    default=c.get("default"),
+                    true=c.get("true"),
+                    false=c.get("false"),
+                    synonyms=header_syn.get(c["header"], ()),
+                )
+            )
+        sources[name] = Source(
+            name=name,
+            title=item["title"],
+            origin=item.get("origin", ""),
+            key=item.get("key", "none"),
+            columns=tuple(cols),
+            resolve=tuple(item.get("resolve", ()) or ()),
+            resolve_text=item.get("resolve_text"),
+            single_file=bool(item.get("single_file", False)),
+        )
+    required = {str(k): tuple(v) for k, v in (raw.get("required_sources") or {}).items()}
+    return Contract(
+        sources=sources,
+        required_sources=required,
+        header_synonyms=header_syn,
+        value_synonyms=value_syn,
+        by_title={s.title: s for s in sources.values()},
+    )
+
+
+def district() -> dict:
+    """params/district.yaml: the district, its towns (name, code, villages)."""
+    return load_yaml("district.yaml")
+
+
+def town_names() -> list[str]:
+    return [t["name"] for t in district()["towns"]]

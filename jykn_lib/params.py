@@ -1,0 +1,288 @@
+"""Dated, cited parameters read from ``params/`` (OpenFisca-style: one parameter per YAML file).
+
+A parameter file looks like::
+
+    description: 大龄失业人员：女性年龄下限（周岁，含本数）
+    unit: 周岁
+    values:
+      2023-08-01:
+        value: 40
+        source: gd_2023_11          # a key of params/sources.yaml
+        article: 第一条第（一）项
+        status: C                   # C confirmed / P partly confirmed / U unconfirmed (RULES.md)
+        note: 可选说明
+
+The dotted name of a parameter is its path under ``params/`` without the suffix:
+``params/rules/categories/c01/female_min_age.yaml`` is ``rules.categories.c01.female_min_age``.
+A new text adds a dated entry; an old value is never edited. Asking for a date before the first entry raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import yaml
+
+STATUSES = {"C": "已确认", "P": "部分确认", "U": "未确认（默认值）"}
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+
+
+def params_dir() -> Path:
+    """The parameter folder: ``$JYKN_PARAMS`` if set, else ``params/`` beside the package."""
+    env = os.environ.get("JYKN_PARAMS")
+    return Path(env) if env else REPO_ROOT / "params"
+
+
+class ParameterError(ValueError):
+    """A parameter file is malformed, or a value was asked for outside its dates. Messages are Chinese."""
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    number: str | None = None
+    issuer: str | None = None
+    url: str | None = None
+    status: str | None = None
+    note: str | None = None
+
+    def citation(self, article: str | None = None) -> str:
+        """``粤人社规〔2023〕11号 第一条第（一）项`` — the document number (or title) and the article."""
+        head = self.number or f"《{self.title}》"
+        return f"{head} {article}".strip() if article else head
+
+
+@dataclass(frozen=True)
+class Entry:
+    start: dt.date
+    value: Any
+    source: Source
+    article: str | None
+    status: str
+    url: str | None = None
+    note: str | None = None
+
+    @property
+    def citation(self) -> str:
+        return self.source.citation(self.article)
+
+
+@dataclass
+class Parameter:
+    name: str
+    description: str
+    unit: str | None
+    entries: list[Entry]
+    path: Path
+    last_value_still_valid_on: dt.date | None = None
+    _starts: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._starts = np.array([np.datetime64(e.start, "D") for e in self.entries])
+
+    def entry_at(self, on: dt.date | str | pd.Timestamp) -> Entry:
+        day = _to_date(on)
+        idx = int(np.searchsorted(self._starts, np.datetime64(day, "D"), side="right")) - 1
+        if idx < 0:
+            raise ParameterError(
+                f"参数 {self.name}（{self.description}）在 {day.isoformat()} 尚无取值："
+                f"最早的取值自 {self.entries[0].start.isoformat()} 起生效（文件 {self.path}）。"
+            )
+        return self.entries[idx]
+
+    def at(self, on: dt.date | str | pd.Timestamp) -> Any:
+        return self.entry_at(on).value
+
+    def at_many(self, dates: pd.Series | np.ndarray) -> np.ndarray:
+        """Scalar values in force on each date (vectorised). Raises if any date precedes the first entry."""
+        days = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[D]")
+        idx = np.searchsorted(self._starts, days, side="right") - 1
+        valid = ~np.isnat(days)
+        if (idx[valid] < 0).any():
+            first_bad = pd.Timestamp(days[valid][idx[valid] < 0].min()).date()
+            self.entry_at(first_bad)  # raises with the Chinese message
+        values = np.array([e.value for e in self.entries], dtype=object)
+        out = values[np.clip(idx, 0, None)]
+        try:
+            return out.astype(type(self.entries[0].value)) if valid.all() else out
+        except (TypeError, ValueError):
+            return out
+
+    def constant_over(self, dates: Iterable) -> Any:
+        """The one value in force over all ``dates``; raises if it changes between them (list/table values)."""
+        days = [d for d in pd.to_datetime(pd.Series(list(dates))).dropna().dt.date.unique()]
+        if not days:
+            raise ParameterError(f"参数 {self.name}：没有可用的评估日期。")
+        entries = {id(self.entry_at(d)) for d in days}
+        if len(entries) > 1:
+            raise ParameterError(
+                f"参数 {self.name} 在 {min(days)} 至 {max(days)} 之间有不同取值，请按生效日期分段评估。"
+            )
+        return self.entry_at(days[0]).value
+
+
+@dataclass
+class Parameters:
+    root: Path
+    sources: dict[str, Source]
+    params: dict[str, Parameter]
+
+    def __getitem__(self, name: str) -> Parameter:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise ParameterError(f"没有名为 {name} 的参数（参数目录 {self.root}）。") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.params
+
+    def value(self, name: str, on: dt.date | str | pd.Timestamp) -> Any:
+        return self[name].at(on)
+
+    def under(self, prefix: str) -> dict[str, Parameter]:
+        """Parameters whose dotted name starts with ``prefix.``, keyed by the rest of the name."""
+        pre = prefix.rstrip(".") + "."
+        return {k[len(pre):]: v for k, v in self.params.items() if k.startswith(pre)}
+
+    def names(self) -> list[str]:
+        return sorted(self.params)
+
+    def version(self) -> str:
+        """A short digest of every parameter file: the 'version of the rules' recorded in run manifests."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for path in sorted(self.root.rglob("*.yaml")):
+            h.update(str(path.relative_to(self.root)).encode())
+            h.update(path.read_bytes())
+        return h.hexdigest()[:12]
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ParameterError(f"日期“{value}”不是 YYYY-MM-DD 格式。") from None
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date()
+    raise ParameterError(f"无法把 {value!r} 当作日期。")
+
+
+def _load_sources(root: Path) -> dict[str, Source]:
+    path = root / "sources.yaml"
+    if not path.exists():
+        raise ParameterError(f"缺少文件登记表 {path}。")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = {}
+    for key, item in raw.items():
+        if not isinstance(item, dict) or not item.get("title"):
+            raise ParameterError(f"{path}：来源 {key} 缺少 title。")
+        status = item.get("status")
+        if status is not None and status not in STATUSES:
+            raise ParameterError(f"{path}：来源 {key} 的 status “{status}”不是 C/P/U 之一。")
+        out[key] = Source(
+            key=key,
+            title=item["title"],
+            number=item.get("number"),
+            issuer=item.get("issuer"),
+            url=item.get("url"),
+            status=status,
+            note=item.get("note"),
+        )
+    return out
+
+
+def _load_parameter(path: Path, name: str, sources: dict[str, Source]) -> Parameter:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = f"参数文件 {path}"
+    if not isinstance(raw, dict) or "values" not in raw:
+        raise ParameterError(f"{where} 缺少 values。")
+    if not raw.get("description"):
+        raise ParameterError(f"{where} 缺少 description（中文说明）。")
+    values = raw["values"]
+    if not isinstance(values, dict) or not values:
+        raise ParameterError(f"{where} 的 values 必须是“生效日期: 取值”的映射，且至少一项。")
+    keys = list(values)
+    entries = []
+    for key in keys:
+        start = _to_date(key if not isinstance(key, str) else key)
+        item = values[key]
+        if not isinstance(item, dict) or "value" not in item:
+            raise ParameterError(f"{where} 在 {start} 的取值缺少 value。")
+        src_key = item.get("source")
+        if not src_key:
+            raise ParameterError(f"{where} 在 {start} 的取值缺少 source（文号、条款和网址的出处）。")
+        if src_key not in sources:
+            raise ParameterError(f"{where} 在 {start} 引用了未登记的来源 {src_key}（见 params/sources.yaml）。")
+        status = item.get("status")
+        if status not in STATUSES:
+            raise ParameterError(f"{where} 在 {start} 的 status 必须是 C、P 或 U，而不是“{status}”。")
+        entries.append(
+            Entry(
+                start=start,
+                value=item["value"],
+                source=sources[src_key],
+                article=item.get("article"),
+                status=status,
+                url=item.get("url") or sources[src_key].url,
+                note=item.get("note"),
+            )
+        )
+    starts = [e.start for e in entries]
+    if starts != sorted(starts) or len(set(starts)) != len(starts):
+        raise ParameterError(f"{where} 的生效日期必须按时间先后排列且不重复：{[s.isoformat() for s in starts]}。")
+    stamp = raw.get("last_value_still_valid_on")
+    return Parameter(
+        name=name,
+        description=raw["description"],
+        unit=raw.get("unit"),
+        entries=entries,
+        path=path,
+        last_value_still_valid_on=_to_date(stamp) if stamp else None,
+    )
+
+
+# Folders under params/ that hold dated parameters; the others (contract, calendar, district, demo, run files)
+# are configuration with their own readers.
+PARAMETER_FOLDERS = ("rules",)
+
+
+def load_parameters(root: Path | str | None = None) -> Parameters:
+    """Read and validate every parameter file. Cached per folder."""
+    return _load_cached(str(Path(root) if root else params_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(root_str: str) -> Parameters:
+    root = Path(root_str)
+    sources = _load_sources(root)
+    params: dict[str, Parameter] = {}
+    for folder in PARAMETER_FOLDERS:
+        for path in sorted((root / folder).rglob("*.yaml")):
+            rel = path.relative_to(root).with_suffix("")
+            name = ".".join(rel.parts)
+            params[name] = _load_parameter(path, name, sources)
+    return Parameters(root=root, sources=sources, params=params)
+
+
+def load_yaml(relative: str, root: Path | str | None = None) -> Any:
+    """Read a configuration YAML under ``params/`` (district, contract, demo …)."""
+    path = (Path(root) if root else params_dir()) / relative
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
