@@ -125,8 +125,8 @@ def _load(root: str) -> Contract:
                     required=bool(c.get("required", False)),
                     values=tuple(c.get("values", ()) or ()),
                     default=c.get("default"),
-                    true=c.get("true"),
-                    false=c.get("false"),
+                    true=c.get("true_word"),
+                    false=c.get("false_word"),
                     synonyms=header_syn.get(c["header"], ()),
                 )
             )

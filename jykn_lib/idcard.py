@@ -236,3 +236,14 @@ def make_id(region6: str, birth: dt.date, sequence: int) -> str:
     """Build a valid 18-digit number (for the synthetic district): region, birth date, 3-digit sequence, check."""
     body = f"{region6}{birth:%Y%m%d}{sequence:03d}"
     return body + check_digit(body)
+
+
+def make_ids(regions, births, sequences) -> np.ndarray:
+    """Vectorised :func:`make_id` for many people (region codes, birth dates, 3-digit sequences)."""
+    regions = np.asarray(regions, dtype=str)
+    days = pd.to_datetime(pd.Series(births)).dt.strftime("%Y%m%d").to_numpy(dtype=str)
+    seqs = np.char.zfill(np.asarray(sequences, dtype=np.int64).astype(str), 3)
+    body = np.char.add(np.char.add(np.broadcast_to(regions, days.shape).astype(str), days), seqs)
+    digits = np.frombuffer("".join(body.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 17).astype(np.int64) - 48
+    checks = np.array(list(CHECK_CHARS))[(digits @ WEIGHTS) % 11]
+    return np.char.add(body, checks).astype(object)

@@ -120,15 +120,20 @@ class Parameter:
 
     def constant_over(self, dates: Iterable) -> Any:
         """The one value in force over all ``dates``; raises if it changes between them (list/table values)."""
-        days = [d for d in pd.to_datetime(pd.Series(list(dates))).dropna().dt.date.unique()]
-        if not days:
+        arr = dates.to_numpy() if isinstance(dates, pd.Series) else np.asarray(list(dates))
+        days = arr.astype("datetime64[D]") if arr.dtype.kind == "M" else pd.to_datetime(pd.Series(arr)).to_numpy(
+            dtype="datetime64[D]")
+        days = days[~np.isnat(days)]
+        if days.size == 0:
             raise ParameterError(f"参数 {self.name}：没有可用的评估日期。")
-        entries = {id(self.entry_at(d)) for d in days}
-        if len(entries) > 1:
+        lo, hi = days.min(), days.max()
+        first, last = self.entry_at(pd.Timestamp(lo).date()), self.entry_at(pd.Timestamp(hi).date())
+        if first is not last:
             raise ParameterError(
-                f"参数 {self.name} 在 {min(days)} 至 {max(days)} 之间有不同取值，请按生效日期分段评估。"
+                f"参数 {self.name} 在 {pd.Timestamp(lo).date()} 至 {pd.Timestamp(hi).date()} 之间有不同取值，"
+                "请按生效日期分段评估。"
             )
-        return self.entry_at(days[0]).value
+        return first.value
 
 
 @dataclass

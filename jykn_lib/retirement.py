@@ -79,9 +79,7 @@ def retirement_dates(birth, sex, women_base=None, on=None, params: Parameters | 
     b = to_day_array(birth)
     if women_base is None:
         women_base = np.full(b.shape[0], np.nan)
-    default_base = params["rules.general.women_default_base"].constant_over(
-        [pd.Timestamp(x) for x in np.atleast_1d(to_day_array(on)) if not np.isnat(x)]
-    )
+    default_base = params["rules.general.women_default_base"].constant_over(to_day_array(on))
     group = retirement_group(sex, women_base, default_base)
     base, delay = retirement_months(b, group, on, params)
     out = add_months(b, base * 12 + delay)

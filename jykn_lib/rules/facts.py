@@ -1,0 +1,409 @@
+"""Facts of each person on their evaluation date, derived from the sources (vectorised; no per-person loop).
+
+Every function takes ``keys``: a frame with one row per question — ``row`` (the person's position), ``id_number`` and
+``eval_date`` — and returns a frame or Series indexed by ``row``. The same functions serve the people asked about and
+the members of their households. Semantics: docs/engine_rules.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import idcard
+from ..dates import add_months, age_on, month_index, period_index
+from ..params import Parameters
+from ..retirement import retirement_dates
+
+EMPTY = pd.DataFrame()
+
+
+def _table(tables, name: str, columns: list[str]) -> pd.DataFrame:
+    """A source table with at least ``columns`` (an absent source is an empty table)."""
+    df = tables.get(name)
+    if df is None or len(df) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        df = df.assign(**{c: pd.NA for c in missing})
+    return df
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, errors="coerce")
+
+
+def _arrow_strings(values) -> pa.Array:
+    arr = pa.array(values, from_pandas=True) if not isinstance(values, pa.Array) else values
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pa.array(pd.Series(values).astype(object).where(pd.Series(values).notna(), None).astype(str).to_numpy(),
+                       type=pa.string())
+    return arr.cast(pa.string())
+
+
+def isin(values: pd.Series, wanted) -> np.ndarray:
+    """Fast membership for string columns (pandas' isin is slow when object and Arrow strings meet)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    hay = pc.unique(_arrow_strings(pd.Series(wanted)))
+    out = pc.is_in(_arrow_strings(values), value_set=hay)
+    return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows of ``table`` for the keys' people, with the keys' ``row`` and ``eval_date`` attached."""
+    sub = table.loc[isin(table["id_number"], keys["id_number"]), ["id_number", *columns]]
+    sub = sub.reset_index(drop=True).reset_index(names="_order")  # file order, for ties
+    return keys[["row", "id_number", "eval_date"]].merge(sub, on="id_number", how="inner")
+
+
+def _any_by_row(frame: pd.DataFrame, mask, index) -> pd.Series:
+    rows = frame.loc[np.asarray(mask, dtype=bool), "row"].unique()
+    return pd.Series(np.isin(index, rows), index=index)
+
+
+def _param(params: Parameters, name: str, dates: pd.Series):
+    return params[name].constant_over(dates)
+
+
+def _scalar_per_row(params: Parameters, name: str, dates: pd.Series) -> np.ndarray:
+    return params[name].at_many(dates)
+
+
+# --- the person -------------------------------------------------------------------------------------------------------
+
+
+def person_facts(keys: pd.DataFrame, women_base: pd.Series | None, params: Parameters) -> pd.DataFrame:
+    """Birth date, sex, age, retirement date and working age on the evaluation date."""
+    parsed = idcard.parse_ids(keys["id_number"].reset_index(drop=True))
+    out = pd.DataFrame(index=keys["row"].to_numpy())
+    d = keys["eval_date"].to_numpy()
+    out["birth_date"] = parsed["birth_date"].to_numpy()
+    out["sex"] = parsed["sex"].to_numpy()
+    out["age"] = age_on(out["birth_date"], d)
+    base = (
+        pd.to_numeric(pd.Series(women_base).reset_index(drop=True), errors="coerce").to_numpy(dtype=float)
+        if women_base is not None
+        else np.full(len(keys), np.nan)
+    )
+    out["women_base_given"] = ~np.isnan(base)
+    out["women_base"] = base
+    out["retirement_date"] = retirement_dates(out["birth_date"], out["sex"], base, d, params)
+    min_age = _scalar_per_row(params, "rules.general.working_age_min", keys["eval_date"])
+    out["under_age"] = out["age"].to_numpy() < min_age
+    out["retired"] = d.astype("datetime64[D]") >= out["retirement_date"].to_numpy().astype("datetime64[D]")
+    out["working_age"] = ~out["under_age"] & ~out["retired"] & out["birth_date"].notna()
+    return out
+
+
+# --- 失业登记 ----------------------------------------------------------------------------------------------------------
+
+
+def registration_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    """The current 失业登记 (latest with 失业登记日期 ≤ date) and whether it is valid on the date."""
+    cols = ["reg_date", "reg_status", "cancel_date", "town", "village", "phone", "able", "willing"]
+    t = _table(tables, "unemployment", ["id_number", *cols])
+    j = _join(keys, t, cols)
+    j["reg_date"] = _dates(j["reg_date"])
+    j["cancel_date"] = _dates(j["cancel_date"])
+    j = j[j["reg_date"] <= j["eval_date"]]
+    j = j.sort_values(["row", "reg_date", "_order"], kind="stable").drop_duplicates("row", keep="last")
+    out = pd.DataFrame(index=keys["row"].to_numpy())
+    j = j.set_index("row")
+    out["reg_found"] = out.index.isin(j.index)
+    for c in ["reg_date", "reg_status", "cancel_date", "town", "village", "phone", "able", "willing"]:
+        out["reg_" + c if not c.startswith("reg_") else c] = j[c].reindex(out.index)
+    status = out["reg_status"].fillna("有效")
+    cancel = out["reg_cancel_date"]
+    d = pd.Series(keys["eval_date"].to_numpy(), index=out.index)
+    out["reg_valid"] = out["reg_found"] & ((status == "有效") | ((status == "已注销") & cancel.notna() & (cancel > d)))
+    out["reg_cancelled"] = out["reg_found"] & (status == "已注销") & (cancel.isna() | (cancel <= d))
+    blank_yes = bool(_param(params, "rules.general.blank_ability_counts_as_yes", keys["eval_date"]))
+    able = out["reg_able"].astype("boolean")
+    willing = out["reg_willing"].astype("boolean")
+    out["no_ability"] = (able == False).fillna(not blank_yes).astype(bool)  # noqa: E712 (nullable boolean)
+    out["not_willing"] = (willing == False).fillna(not blank_yes).astype(bool)  # noqa: E712
+    return out
+
+
+# --- 户籍人口 ----------------------------------------------------------------------------------------------------------
+
+
+def hukou_status_on(status: pd.Series, change_date: pd.Series, on: pd.Series) -> pd.Series:
+    """户籍状态 on the date: a change dated after the date has not happened yet (the person was 正常)."""
+    status = status.fillna("正常")
+    later = _dates(change_date).notna() & (_dates(change_date) > on)
+    return status.where(~later, "正常")
+
+
+def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    cols = ["household_id", "area_type", "town", "village", "hukou_status", "change_date"]
+    t = _table(tables, "hukou", ["id_number", *cols])
+    j = _join(keys, t, cols).drop_duplicates("row", keep="last").set_index("row")
+    out = pd.DataFrame(index=keys["row"].to_numpy())
+    out["hukou_found"] = out.index.isin(j.index)
+    for c in cols:
+        out["hukou_" + c if not c.startswith("hukou_") else c] = j[c].reindex(out.index)
+    on = pd.Series(keys["eval_date"].to_numpy(), index=out.index)
+    out["hukou_status_on"] = hukou_status_on(out["hukou_status"], out["hukou_change_date"], on).where(
+        out["hukou_found"]
+    )
+    ok = _param(params, "rules.general.hukou_statuses_ok", keys["eval_date"])
+    deceased = _param(params, "rules.exits.deceased_statuses", keys["eval_date"])
+    prefix = str(_param(params, "rules.general.province_id_prefix", keys["eval_date"]))
+    out["hukou_ok"] = out["hukou_found"] & out["hukou_status_on"].isin(ok)
+    out["deceased"] = out["hukou_found"] & out["hukou_status_on"].isin(deceased)
+    out["hukou_out"] = out["hukou_found"] & ~out["hukou_ok"] & ~out["deceased"]
+    out["id_in_province"] = keys["id_number"].str.startswith(prefix).to_numpy()
+    return out
+
+
+# --- department lists -------------------------------------------------------------------------------------------------
+
+
+def dibao_active(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
+    t = _table(tables, "dibao", ["id_number", "assistance_type", "start_date", "end_date"])
+    j = _join(keys, t, ["assistance_type", "start_date", "end_date"])
+    types = _param(params, "rules.categories.c03.assistance_types", keys["eval_date"])
+    start, end = _dates(j["start_date"]), _dates(j["end_date"])
+    ok = j["assistance_type"].isin(types) & (start <= j["eval_date"]) & (end.isna() | (end >= j["eval_date"]))
+    return _any_by_row(j, ok, keys["row"].to_numpy())
+
+
+def disability_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    index = keys["row"].to_numpy()
+    t = _table(tables, "disability", ["id_number", "cert_status", "issue_date"])
+    j = _join(keys, t, ["cert_status", "issue_date"])
+    valid = _param(params, "rules.categories.c02.valid_cert_statuses", keys["eval_date"])
+    issued = _dates(j["issue_date"])
+    ok = j["cert_status"].fillna(valid[0] if valid else "有效").isin(valid) & (issued.isna() | (issued <= j["eval_date"]))
+    out = pd.DataFrame(index=index)
+    out["disability_cert"] = _any_by_row(j, ok, index)
+
+    v = _table(tables, "veteran", ["id_number", "discharge_date", "disability_cert_no"])
+    jv = _join(keys, v, ["discharge_date", "disability_cert_no"])
+    discharged = _dates(jv["discharge_date"]) <= jv["eval_date"]
+    out["veteran"] = _any_by_row(jv, discharged, index)
+    has_cert = jv["disability_cert_no"].astype("string").str.strip().fillna("").str.len() > 0
+    out["veteran_disability_cert"] = _any_by_row(jv, discharged & has_cert, index)
+    return out
+
+
+def listed(keys: pd.DataFrame, tables, name: str) -> pd.Series:
+    """In a plain list (原建档立卡)."""
+    t = _table(tables, name, ["id_number"])
+    return pd.Series(isin(keys["id_number"], t["id_number"]), index=keys["row"].to_numpy())
+
+
+def landless_all(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
+    t = _table(tables, "landless", ["id_number", "expropriation_date", "all_land_lost"])
+    j = _join(keys, t, ["expropriation_date", "all_land_lost"])
+    need_all = bool(_param(params, "rules.categories.c06.require_all_land_lost", keys["eval_date"]))
+    lost = j["all_land_lost"].astype("boolean").fillna(False).astype(bool) if need_all else True
+    when = _dates(j["expropriation_date"])
+    return _any_by_row(j, lost & (when.isna() | (when <= j["eval_date"])), keys["row"].to_numpy())
+
+
+def special_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    t = _table(tables, "special", ["id_number", "person_type", "date"])
+    j = _join(keys, t, ["person_type", "date"])
+    mapping = _param(params, "rules.categories.special_person_types", keys["eval_date"])
+    when = _dates(j["date"])
+    dated_ok = when.isna() | (when <= j["eval_date"])
+    out = pd.DataFrame(index=keys["row"].to_numpy())
+    for code, person_type in mapping.items():
+        out[f"special_{code}"] = _any_by_row(j, dated_ok & (j["person_type"] == person_type), out.index)
+    return out
+
+
+def pension_started(keys: pd.DataFrame, tables) -> pd.DataFrame:
+    t = _table(tables, "pension", ["id_number", "start_date"])
+    j = _join(keys, t, ["start_date"])
+    j["start_date"] = _dates(j["start_date"])
+    j = j[j["start_date"] <= j["eval_date"]]
+    first = j.groupby("row")["start_date"].min()
+    out = pd.DataFrame(index=keys["row"].to_numpy())
+    out["pension_start"] = first.reindex(out.index)
+    out["pension_started"] = out["pension_start"].notna()
+    return out
+
+
+def _span_text(first: pd.Series, last: pd.Series) -> pd.Series:
+    """'202608' or '202608–202611' (费款所属期 from–to), vectorised; NaN where there is none."""
+    a = first.astype("Int64").astype(str)
+    b = last.astype("Int64").astype(str)
+    return a.where(first == last, a + "–" + b).where(first.notna())
+
+
+# --- employment evidence ----------------------------------------------------------------------------------------------
+
+
+def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: pd.Series | None = None) -> pd.DataFrame:
+    """Strong evidence (单位 contributions in the window, an active entity role, the ledger's 就业状态) and weak hints.
+
+    ``reg_month`` (month index of the current registration, aligned with ``keys``) enables the C07 check: a 单位
+    contribution with a 费款所属期 after the registration month, up to the evaluation month.
+    """
+    index = keys["row"].to_numpy()
+    out = pd.DataFrame(index=index)
+    dates = keys["eval_date"]
+    lookback = _scalar_per_row(params, "rules.evidence.unit_contribution_lookback_months", dates)
+    unit_types = _param(params, "rules.evidence.unit_contribution_types", dates)
+    weak_types = _param(params, "rules.evidence.weak_contribution_types", dates)
+
+    t = _table(tables, "contributions", ["id_number", "period", "contrib_type"])
+    k = keys[["row", "id_number", "eval_date"]].assign(
+        _eval_month=month_index(dates), _lookback=lookback,
+        _reg_month=(reg_month.to_numpy() if reg_month is not None else -1),
+    )
+    j = _join(k.rename(columns={}), t, ["period", "contrib_type"]).merge(
+        k[["row", "_eval_month", "_lookback", "_reg_month"]], on="row", how="left"
+    )
+    p = period_index(j["period"])
+    in_window = (p <= j["_eval_month"]) & (p >= j["_eval_month"] - j["_lookback"])
+    unit = j["contrib_type"].isin(unit_types)
+    out["emp_unit"] = _any_by_row(j, unit & in_window, index)
+    unit_rows = j.loc[unit & in_window, ["row", "period"]]
+    g = unit_rows.groupby("row")["period"]
+    first, last = g.min().reindex(index), g.max().reindex(index)
+    out["emp_unit_periods"] = _span_text(first, last)
+    out["flex"] = _any_by_row(j, j["contrib_type"].isin(weak_types) & in_window, index)
+    if reg_month is not None:
+        after = unit & (p > j["_reg_month"]) & (p <= j["_eval_month"]) & (j["_reg_month"] >= 0)
+        out["unit_since_registration"] = _any_by_row(j, after, index)
+
+    roles = _param(params, "rules.evidence.employment_roles", dates)
+    weak_roles = _param(params, "rules.evidence.weak_roles", dates)
+    active = _param(params, "rules.evidence.active_entity_statuses", dates)
+    m = _table(tables, "market", ["id_number", "entity_name", "role", "entity_status", "founded_date", "closed_date"])
+    jm = _join(keys, m, ["entity_name", "role", "entity_status", "founded_date", "closed_date"])
+    founded, closed = _dates(jm["founded_date"]), _dates(jm["closed_date"])
+    exists = (founded.isna() | (founded <= jm["eval_date"])) & (
+        jm["entity_status"].isin(active) | (closed.notna() & (closed > jm["eval_date"]))
+    )
+    strong = exists & jm["role"].isin(roles)
+    out["emp_market"] = _any_by_row(jm, strong, index)
+    named = jm.loc[strong, ["row", "entity_name"]].sort_values(["row", "entity_name"])
+    gm = named.groupby("row")["entity_name"]
+    count = gm.nunique().reindex(index)
+    out["emp_market_entities"] = gm.first().reindex(index).astype(object).where(
+        count.isna() | (count <= 1), gm.first().reindex(index).astype(str) + " 等" + count.astype("Int64").astype(str) + "个主体"
+    )
+    out["shareholder"] = _any_by_row(jm, exists & jm["role"].isin(weak_roles), index) & ~out["emp_market"]
+
+    ledger = ledger_facts(keys, tables, params)
+    employed_statuses = _param(params, "rules.evidence.ledger_employed_statuses", dates)
+    since = ledger["ledger_employment_date"]
+    d = pd.Series(dates.to_numpy(), index=index)
+    out["emp_ledger"] = (
+        ledger["recognised_on"] & ledger["ledger_employment_status"].isin(employed_statuses) & (since.isna() | (since <= d))
+    )
+    out["employed"] = out["emp_unit"] | out["emp_market"] | out["emp_ledger"]
+    return out.join(ledger)
+
+
+def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    """The ledger row: recognised on the date (有效), exited before it, categories, base, 就业状态."""
+    cols = ["status", "recognised_date", "exit_date", "exit_reason", "categories", "employment_status",
+            "employment_date", "women_base", "town"]
+    t = _table(tables, "ledger", ["id_number", *cols])
+    j = _join(keys, t, cols).drop_duplicates("row", keep="last").set_index("row")
+    index = keys["row"].to_numpy()
+    out = pd.DataFrame(index=index)
+    d = pd.Series(keys["eval_date"].to_numpy(), index=index)
+    rec = _dates(j["recognised_date"]).reindex(index)
+    ext = _dates(j["exit_date"]).reindex(index)
+    status = j["status"].reindex(index)
+    out["ledger_found"] = pd.Series(index, index=index).isin(j.index)
+    out["recognised_on"] = (rec <= d) & ((status == "有效") | ((status == "已退出") & ext.notna() & (ext > d)))
+    out["exited_before"] = (rec <= d) & (status == "已退出") & (ext.isna() | (ext <= d))
+    out["ledger_recognised_date"] = rec
+    out["ledger_exit_date"] = ext
+    out["ledger_exit_reason"] = j["exit_reason"].reindex(index)
+    out["ledger_categories"] = j["categories"].reindex(index)
+    out["ledger_employment_status"] = j["employment_status"].reindex(index)
+    out["ledger_employment_date"] = _dates(j["employment_date"]).reindex(index)
+    out["ledger_women_base"] = pd.to_numeric(j["women_base"], errors="coerce").reindex(index)
+    out["ledger_town"] = j["town"].reindex(index)
+    return out
+
+
+# --- households -------------------------------------------------------------------------------------------------------
+
+
+def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    """Household size and whether a checked member (or another member) has employment evidence, per RULES.md §0."""
+    index = keys["row"].to_numpy()
+    out = pd.DataFrame(index=index)
+    out["household_size"] = 0
+    out["household_checked_employed"] = False
+    out["household_other_employed"] = False
+    out["household_poverty"] = False
+    out["household_member"] = False
+    hh = person_hukou["hukou_household_id"]
+    have = hh.notna().to_numpy()
+    if not have.any():
+        return out
+    member_statuses = _param(params, "rules.categories.household_member_statuses", keys["eval_date"])
+    t = _table(tables, "hukou", ["id_number", "household_id", "hukou_status", "change_date"])
+    asked = pd.DataFrame(
+        {"row": index[have], "household_id": hh.to_numpy()[have], "eval_date": keys["eval_date"].to_numpy()[have],
+         "self_id": keys["id_number"].to_numpy()[have]}
+    )
+    members = t.loc[isin(t["household_id"].astype(object), asked["household_id"]),
+                    ["id_number", "household_id", "hukou_status", "change_date"]]
+    pairs = asked.merge(members, on="household_id", how="inner")
+    status_on = hukou_status_on(pairs["hukou_status"], pairs["change_date"], pairs["eval_date"])
+    pairs = pairs[status_on.isin(member_statuses).to_numpy()].reset_index(drop=True)
+    if pairs.empty:
+        return out
+    pairs["pair"] = np.arange(len(pairs))
+    mkeys = pairs[["pair", "id_number", "eval_date"]].rename(columns={"pair": "row"})
+    mperson = person_facts(mkeys, None, params)
+    mreg = registration_facts(mkeys, tables, params)
+    memp = employment_facts(mkeys, tables, params)
+    checked = mperson["working_age"] & ~mreg["no_ability"] & ~mreg["not_willing"]
+    pairs["checked"] = checked.to_numpy()
+    pairs["employed"] = memp["employed"].to_numpy()
+    pairs["is_self"] = (pairs["id_number"] == pairs["self_id"]).to_numpy()
+    pairs["poverty"] = listed(mkeys, tables, "poverty").to_numpy()
+    g = pairs.groupby("row")
+    out.loc[g.size().index, "household_size"] = g.size().to_numpy()
+    out.loc[g.size().index, "household_checked_employed"] = (
+        pairs.assign(x=pairs["checked"] & pairs["employed"]).groupby("row")["x"].any().to_numpy()
+    )
+    out.loc[g.size().index, "household_other_employed"] = (
+        pairs.assign(x=~pairs["is_self"] & pairs["employed"]).groupby("row")["x"].any().to_numpy()
+    )
+    out.loc[g.size().index, "household_poverty"] = g["poverty"].any().to_numpy()
+    out.loc[g.size().index, "household_member"] = g["is_self"].any().to_numpy()
+    return out
+
+
+# --- services ---------------------------------------------------------------------------------------------------------
+
+
+def service_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    """Refusals in the rolling window (E4) and the last contact (E10)."""
+    index = keys["row"].to_numpy()
+    dates = keys["eval_date"]
+    t = _table(tables, "services", ["id_number", "service_date", "method", "result"])
+    j = _join(keys, t, ["service_date", "method", "result"])
+    j["service_date"] = _dates(j["service_date"])
+    j = j[j["service_date"] <= j["eval_date"]]
+    window = _scalar_per_row(params, "rules.exits.e4_refusal_window_months", dates)
+    k = pd.DataFrame({"row": index, "_start": add_months(dates, -window.astype(np.int64))})
+    j = j.merge(k, on="row", how="left")
+    refusals = _param(params, "rules.exits.refusal_results", dates)
+    contacts = _param(params, "rules.exits.contact_results", dates)
+    self_methods = _param(params, "rules.exits.self_contact_methods", dates)
+    ref = j[j["result"].isin(refusals) & (j["service_date"] >= j["_start"])]
+    out = pd.DataFrame(index=index)
+    out["refusals_in_window"] = ref.groupby("row").size().reindex(index).fillna(0).astype(int)
+    con = j[j["result"].isin(contacts) | j["method"].isin(self_methods)]
+    out["last_contact"] = con.groupby("row")["service_date"].max().reindex(index)
+    return out
