@@ -11,6 +11,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
+import yaml
+
 from .params import load_yaml, params_dir
 
 COLUMN_TYPES = {"id", "text", "phone", "date", "period", "enum", "bool", "int_enum", "town", "categories",
@@ -109,8 +113,10 @@ def load_contract(root=None) -> Contract:
 def _load(root: str) -> Contract:
     raw = load_yaml("contract/sources.yaml", root)
     header_syn = {k: tuple(v or ()) for k, v in (load_yaml("contract/header_synonyms.yaml", root) or {}).items()}
+    # plain-text YAML (BaseLoader): YAML 1.1 would read YES/No/on as booleans and lose those synonyms
+    text = (Path(root) / "contract" / "value_synonyms.yaml").read_text(encoding="utf-8")
     value_syn = {str(k): tuple(str(x) for x in (v or ())) for k, v in
-                 (load_yaml("contract/value_synonyms.yaml", root) or {}).items()}
+                 (yaml.load(text, Loader=yaml.BaseLoader) or {}).items()}
     sources: dict[str, Source] = {}
     for name, item in raw["sources"].items():
         cols = []

@@ -36,6 +36,7 @@ body, .jp-Notebook, .jp-RenderedHTMLCommon {
 }
 .jp-RenderedHTMLCommon table { font-size: 13px; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
+.jp-OutputArea-output, .jp-OutputArea-output pre { overflow: visible; max-height: none; }
 """
 
 
@@ -75,6 +76,9 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if is_id_header(col):
             out[col] = _mask_values(out[col])
+        elif out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            # free text (判定依据, 排除原因 …) may quote a number: mask any long digit run the same way
+            out[col] = out[col].astype("string").str.replace(_LONG_NUMBER, _mask_match, regex=True)
     if any(is_id_header(name) for name in out.index.names if name is not None):
         if isinstance(out.index, pd.MultiIndex):
             levels = [
@@ -86,6 +90,13 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
         else:
             out.index = pd.Index(_mask_values(pd.Series(out.index)), name=out.index.name)
     return out
+
+
+_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{5,8})([\dXx]{4})(?![0-9A-Za-z])")
+
+
+def _mask_match(m: re.Match) -> str:
+    return m.group(1) + "*" * len(m.group(2)) + m.group(3)
 
 
 def _mask_values(values: pd.Series) -> pd.Series:
@@ -135,6 +146,7 @@ def notebook_to_html(ipynb_path: str | os.PathLike, html_path: str | os.PathLike
     resources = {"metadata": {"name": page_title, "path": str(source.parent.resolve())}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     body = _HTML_TAG.sub('<html lang="zh-CN">', body, count=1)
+    body = _EXTERNAL_SCRIPT.sub("", body)  # require.js, MathJax, mermaid from CDNs: offline office browsers
     body = _add_css(body)
     return _atomic_write_text(Path(html_path), body)
 
@@ -173,6 +185,11 @@ def _strip_for_leaders(nb):
         kept.append(cell)
     nb.cells = kept
     return nb
+
+
+# A <script> element that loads or imports from the internet (the lab template adds three; leaders' reports need none).
+_EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>\s*|"
+                              r"<script\b[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.S | re.I)
 
 
 def _add_css(body: str) -> str:

@@ -28,7 +28,6 @@ from typing import Any
 
 import chinese_calendar
 import numpy as np
-import pandas as pd
 import yaml
 
 from jykn_lib.dates import to_date, to_day_array

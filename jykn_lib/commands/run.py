@@ -1,9 +1,71 @@
-"""jykn run — placeholder until its issue lands."""
+"""jykn run — every notebook of the run file for one quarter: a district run, then one run per town; HTML without code,
+index.html and run_manifest.json under <out>/<quarter>/. Exit status 0 when every run succeeded, 1 when one failed,
+2 when the request itself is wrong (nothing has run)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from jykn_lib.runner.plan import default_jobs
 
 
-def add_arguments(parser):
-    pass
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # Required, but checked in main() so that the message is Chinese like the others.
+    parser.add_argument("--quarter", default=None, metavar="2026Q4", help="季度（必填；程序不读取当天日期）")
+    parser.add_argument("--data", default=None, metavar="DIR", help="输入数据文件夹（必填）")
+    parser.add_argument("--out", default="outputs", metavar="DIR", help="输出根目录（默认 outputs）；结果写入 <DIR>/<季度>/")
+    parser.add_argument("--as-of", default=None, metavar="YYYY-MM-DD", help="基准日（默认：该季度第一个工作日）")
+    parser.add_argument("--towns", default=None, metavar="太和镇,山塘镇", help="只运行这些镇街（逗号分隔；默认全部镇街）；区汇总总会运行")
+    parser.add_argument("--notebooks", default=None, metavar="01,02", help="只运行这些编号的 Notebook（默认：登记表中已有文件的全部）")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N", help=f"并行进程数（默认 min(4, CPU 数) = {default_jobs()}）")
+    parser.add_argument("--timeout", type=int, default=None, metavar="秒", help="单个单元格的最长执行时间（默认不限）")
+    parser.add_argument("--registry", default=None, metavar="FILE", help="运行登记表（默认 params/notebooks.yaml）")
+    parser.add_argument("--quiet", action="store_true", help="不显示进度条")
 
 
-def main(args):
-    raise SystemExit("jykn run 尚未实现。")
+def main(args: argparse.Namespace) -> int:
+    if not args.quarter:
+        print("错误：必须用 --quarter 指定季度，如 --quarter 2026Q4（程序不读取当天日期）。", file=sys.stderr)
+        return 2
+    if not args.data:
+        print("错误：必须用 --data 指定输入数据文件夹。", file=sys.stderr)
+        return 2
+    return execute(args)
+
+
+def execute(args: argparse.Namespace, *, data_dir=None, as_of=None, extra=None) -> int:
+    """Shared by jykn run and jykn demo: validate, run, print the Chinese summary, return the exit status."""
+    from jykn_lib.runner import RunError, prepare_request, run
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            request = prepare_request(
+                args.quarter,
+                data_dir if data_dir is not None else args.data,
+                args.out,
+                as_of=as_of if as_of is not None else getattr(args, "as_of", None),
+                towns=getattr(args, "towns", None),
+                notebooks=getattr(args, "notebooks", None),
+                jobs=args.jobs,
+                registry=getattr(args, "registry", None),
+                extra=extra,
+                timeout=getattr(args, "timeout", None),
+            )
+        except RunError as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return 2
+    for w in caught:
+        print(f"注意：{w.message}", file=sys.stderr)
+
+    n_town = len(request.towns)
+    print(
+        f"开始运行 {request.quarter.label}：Notebook {'、'.join(nb.id for nb in request.notebooks)}；"
+        f"镇街 {n_town} 个；并行 {request.jobs} 个进程；输出到 {request.quarter_dir}",
+        file=sys.stderr,
+    )
+    outcome = run(request, progress=False if getattr(args, "quiet", False) else None)
+    print("\n".join(outcome.summary_lines()))
+    return outcome.exit_code

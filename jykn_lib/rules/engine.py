@@ -99,10 +99,10 @@ def build_facts(people: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
     reg_month = pd.Series(np.where(reg["reg_date"].notna(), month_index(reg["reg_date"]), -1), index=reg.index)
     hukou = F.hukou_facts(keys, tables, params)
     emp = F.employment_facts(keys, tables, params, reg_month=reg_month)
-    if base is None:  # the ledger's 女性退休基准 applies to its own people
+    if base is None:  # no column given: the ledger's 女性退休基准 applies to its own people (exits, audit)
         base = emp["ledger_women_base"].reset_index(drop=True)
-    else:
-        base = pd.to_numeric(base, errors="coerce").fillna(emp["ledger_women_base"].reset_index(drop=True))
+    # a women_base column, even blank, is the caller's decision (screening passes blanks: RULES.md §0 "screening
+    # uses 50"; applications pass the application's own field)
     person = F.person_facts(keys, base, params)
     parts = [
         person,

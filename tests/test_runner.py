@@ -1,0 +1,494 @@
+"""The batch runner (jykn run): run file, plan, papermill pool, failures, index.html, run_manifest.json.
+
+Uses the fixture notebooks and run file of tests/data/notebooks (see make_fixtures.py there), not the real notebooks:
+t1 writes its outputs (its town runs need the district run's cache), t2 raises in its 5th cell for 山塘镇 only,
+t3 runs and writes nothing, t4 has an extra parameter and runs after t1. Two real batches are run once per session,
+also when pytest-xdist spreads the tests over workers (about 7 kernel starts with --jobs 2, plus one for the stale-output
+check); everything else is checked without a kernel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import nbformat
+import pytest
+
+from jykn_lib import cli
+from jykn_lib.contract import load_contract, town_names
+from jykn_lib.params import REPO_ROOT
+from jykn_lib.periods import Quarter
+from jykn_lib.report import html_has_code_cells
+from jykn_lib.runner import RunError, build_plan, load_registry, prepare_request
+from jykn_lib.runner.execute import mask_personal
+from jykn_lib.runner.plan import split_list
+from jykn_lib.runner.registry import RegistryError
+from jykn_lib.workdays import first_working_day_of_quarter
+
+FIXTURES = REPO_ROOT / "tests" / "data" / "notebooks"
+REGISTRY = FIXTURES / "registry.yaml"
+FAKE_ID = "441803199001011234"
+FAKE_PHONE = "13912345678"
+FAKE_NAME = "欧阳某某"
+ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)|(?<!\d)\d{15}(?!\d)")
+PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+def make_data(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "失业登记.csv").write_text(
+        f"公民身份号码,姓名,失业登记日期,联系电话\n{FAKE_ID},{FAKE_NAME},2026-01-05,{FAKE_PHONE}\n", encoding="utf-8"
+    )
+    (folder / "说明.txt").write_text("不属于任何来源的文件\n", encoding="utf-8")
+    return folder
+
+
+def jykn(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    return make_data(tmp_path_factory.mktemp("runner") / "data")
+
+
+def shared_batch(tmp_path_factory, name: str, *args: str) -> dict:
+    """Run one batch once per test session, even when pytest-xdist spreads this file over several workers (the
+    workers of a session share the parent of their base temp folders; a lock makes the others wait and reuse it)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / f"runner_batch_{name}"
+    with open(root / f"runner_batch_{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / "result.json"
+        if not done.exists():
+            data = make_data(folder / "data")
+            code, stdout, stderr = jykn(
+                "run", "--quarter", "2026Q4", "--data", str(data), "--out", str(folder / "out"), "--jobs", "2",
+                "--registry", str(REGISTRY), *args,
+            )
+            done.write_text(json.dumps({"code": code, "stdout": stdout, "stderr": stderr}), encoding="utf-8")
+    result = json.loads(done.read_text(encoding="utf-8"))
+    qdir = folder / "out" / "2026Q4"
+    manifest_path = qdir / "run_manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    return dict(result, qdir=qdir, data=folder / "data", manifest=manifest)
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    """t1 (district + 太和镇) and t4 (district, after t1): everything succeeds."""
+    return shared_batch(tmp_path_factory, "good", "--towns", "太和镇", "--notebooks", "t1,t4")
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory):
+    """t2 (fails for 山塘镇 in its 5th cell) and t3 (writes nothing) for 太和镇 and 山塘镇."""
+    return shared_batch(tmp_path_factory, "mixed", "--towns", "山塘镇，太和镇", "--notebooks", "t2,t3")
+
+
+def runs_by_key(manifest: dict) -> dict[str, dict]:
+    return {r["key"]: r for r in manifest["runs"]}
+
+
+# ------------------------------------------------------------------------------------------------ a good run
+
+
+def test_good_run_exits_zero_and_writes_everything(good_run):
+    assert good_run["code"] == 0, good_run["stdout"] + good_run["stderr"]
+    q = good_run["qdir"]
+    assert (q / "index.html").is_file() and (q / "run_manifest.json").is_file()
+    for rel in ["区汇总/good_2026Q4_区汇总", "太和镇/good_2026Q4_太和镇", "区汇总/extra_2026Q4_区汇总"]:
+        assert (q / f"{rel}.ipynb").is_file(), rel
+        html = (q / f"{rel}.html").read_text(encoding="utf-8")
+        assert 'lang="zh-CN"' in html and not html_has_code_cells(html)
+    assert (q / "区汇总" / "好汇总_2026Q4.xlsx").stat().st_size > 0
+    assert (q / "太和镇" / "好名单_2026Q4_太和镇.xlsx").stat().st_size > 0
+    assert (q / "区汇总" / "额外_2026Q4_a.xlsx").is_file()  # the extra parameter's default names the output
+    assert "成功 3 个，失败 0 个" in good_run["stdout"]
+    assert good_run["stdout"].strip().splitlines()[-1] == f"索引页：{q / 'index.html'}"
+
+
+def test_towns_filter(good_run):
+    folders = {p.name for p in good_run["qdir"].iterdir() if p.is_dir()}
+    assert folders == {"区汇总", "太和镇"}
+    assert good_run["manifest"]["parameters"]["towns"] == ["太和镇"]
+    assert sorted(runs_by_key(good_run["manifest"])) == ["t1/区汇总", "t1/太和镇", "t4/区汇总"]
+
+
+def test_parameters_passed_to_the_notebook(good_run):
+    nb = nbformat.read(good_run["qdir"] / "太和镇" / "good_2026Q4_太和镇.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and injected[0].source.startswith("# Parameters")  # what validate_parameters looks for
+    as_of = first_working_day_of_quarter(Quarter(2026, 4)).isoformat()
+    assert f'as_of = "{as_of}"' in injected[0].source and 'town = "太和镇"' in injected[0].source
+    assert good_run["manifest"]["parameters"]["as_of"] == as_of
+
+
+def test_ordering_town_after_district_and_after_notebooks(good_run):
+    runs = runs_by_key(good_run["manifest"])
+    end = {k: r["started_offset_seconds"] + r["duration_seconds"] for k, r in runs.items()}
+    assert runs["t1/太和镇"]["started_offset_seconds"] >= end["t1/区汇总"] - 0.05
+    assert runs["t4/区汇总"]["started_offset_seconds"] >= max(end["t1/区汇总"], end["t1/太和镇"]) - 0.05
+
+
+def test_manifest_content(good_run):
+    m = good_run["manifest"]
+    csv = good_run["data"] / "失业登记.csv"
+    inputs = {i["name"]: i for i in m["inputs"]}
+    assert set(inputs) == {"失业登记.csv", "说明.txt"}
+    assert inputs["失业登记.csv"]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert inputs["失业登记.csv"]["size"] == csv.stat().st_size
+    import jykn_lib
+    from jykn_lib.params import load_parameters
+
+    assert m["versions"]["jykn"] == jykn_lib.__version__
+    assert m["versions"]["rules"] == load_parameters().version()
+    assert {"python", "pandas", "papermill"} <= set(m["versions"])
+    assert m["duration_seconds"] > 0 and m["summary"] == {"runs": 3, "ok": 3, "failed": 0}
+    runs = runs_by_key(m)
+    assert all(r["duration_seconds"] > 0 and r["error"] is None for r in runs.values())
+    assert runs["t1/太和镇"]["row_counts"] == {"失业登记": 3}
+    assert runs["t1/太和镇"]["figures"] == {"引导申请人数": 1}
+    outputs = {o["path"]: o for o in runs["t1/区汇总"]["outputs"]}
+    xlsx = good_run["qdir"] / "区汇总" / "好汇总_2026Q4.xlsx"
+    assert outputs["区汇总/好汇总_2026Q4.xlsx"]["sha256"] == hashlib.sha256(xlsx.read_bytes()).hexdigest()
+    assert {"区汇总/good_2026Q4_区汇总.ipynb", "区汇总/good_2026Q4_区汇总.html"} <= set(outputs)
+    assert not any(".jykn" in f["path"] for f in m["files"])  # caches are not listed
+
+
+def test_index_links_are_relative_and_resolve(good_run):
+    q = good_run["qdir"]
+    text = (q / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in text and "<table>" in text
+    hrefs = re.findall(r'href="([^"]+)"', text)
+    assert len(hrefs) >= 8
+    for href in hrefs:
+        assert not href.startswith(("/", "file:", "http")), href
+        assert (q / unquote(href)).is_file(), href
+    assert text.index("<h2>区汇总</h2>") < text.index("<h2>太和镇</h2>")
+    assert text.count('class="ok">成功') == 3
+
+
+# ------------------------------------------------------------------------------------------------ failures
+
+
+def test_failure_exit_code_and_others_still_ran(mixed_run):
+    assert mixed_run["code"] != 0
+    q = mixed_run["qdir"]
+    runs = runs_by_key(mixed_run["manifest"])
+    assert runs["t2/区汇总"]["ok"] and runs["t2/太和镇"]["ok"]
+    assert (q / "太和镇" / "fails_2026Q4_太和镇.html").is_file()
+    assert (q / "太和镇" / "坏名单_2026Q4_太和镇.xlsx").is_file()
+    assert not runs["t2/山塘镇"]["ok"] and runs["t2/山塘镇"]["status"] == "失败"
+    assert not (q / "山塘镇" / "fails_2026Q4_山塘镇.html").exists()
+
+
+def test_partial_notebook_kept_with_the_error(mixed_run):
+    path = mixed_run["qdir"] / "山塘镇" / "fails_2026Q4_山塘镇.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "ValueError" and "测试错误" in errors[0].evalue
+
+
+def test_failure_report_names_notebook_town_cell_and_exception(mixed_run):
+    run = runs_by_key(mixed_run["manifest"])["t2/山塘镇"]
+    err = run["error"]
+    assert err["cell"] == 5  # markdown, parameters, setup, print, raise: the 5th cell of fails.ipynb
+    assert err["cell_first_line"] == 'if setup.town == "山塘镇":'
+    assert err["ename"] == "ValueError" and err["evalue"].startswith("测试错误：山塘镇")
+    assert run["status_text"] == "失败（第5个单元格：ValueError）"
+    line = next(ln for ln in mixed_run["stdout"].splitlines() if "✗ t2" in ln)
+    for part in ["t2 测试出错", "山塘镇", "第5个单元格", 'if setup.town == "山塘镇":', "ValueError", "测试错误"]:
+        assert part in line, part
+    assert "fails_2026Q4_山塘镇.ipynb" in mixed_run["stdout"]
+    assert "失败（第5个单元格：ValueError）" in (mixed_run["qdir"] / "index.html").read_text(encoding="utf-8")
+
+
+def test_run_without_outputs_counts_as_failed(mixed_run):
+    runs = runs_by_key(mixed_run["manifest"])
+    t3 = runs["t3/区汇总"]
+    assert t3["status"] == "缺少输出" and not t3["ok"]
+    assert "区汇总/空汇总_2026Q4.xlsx" in t3["error"]["missing_outputs"][0]
+    # its town runs would read the district run's missing shared results: not started, reported
+    for town in ("太和镇", "山塘镇"):
+        assert runs[f"t3/{town}"]["status"] == "未运行" and "区汇总运行未成功" in runs[f"t3/{town}"]["error"]["detail"]
+    assert mixed_run["manifest"]["summary"] == {"runs": 6, "ok": 2, "failed": 4}
+
+
+def test_no_personal_data_in_manifest_or_index(mixed_run, good_run):
+    for run in (mixed_run, good_run):
+        for name in ("run_manifest.json", "index.html"):
+            text = (run["qdir"] / name).read_text(encoding="utf-8")
+            assert not ID_RE.search(text), name
+            assert not PHONE_RE.search(text), name
+            assert FAKE_NAME not in text and FAKE_ID not in text and FAKE_PHONE not in text
+    # the exception quoted an identity number and a phone number: reported masked
+    evalue = runs_by_key(mixed_run["manifest"])["t2/山塘镇"]["error"]["evalue"]
+    assert "441803********1234" in evalue and "139****5678" in evalue
+
+
+def test_rerun_does_not_count_stale_outputs(data_dir, tmp_path):
+    """A file left by an earlier run must not make a run that writes nothing look successful."""
+    out = tmp_path / "out"
+    stale = out / "2026Q4" / "区汇总" / "空汇总_2026Q4.xlsx"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from last quarter's run")
+    request = prepare_request("2026Q4", data_dir, out, notebooks="t3", towns="太和镇", jobs=1, registry=REGISTRY)
+    from jykn_lib.runner import run
+
+    outcome = run(request, progress=False)
+    assert outcome.exit_code == 1
+    assert [r.status for r in outcome.results] == ["缺少输出", "未运行"]
+    assert not stale.exists()
+
+
+# ------------------------------------------------------------------------------------------------ bad requests
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--quarter", "2026Q5"], "无法识别季度"),
+        (["--quarter", "2026-10"], "无法识别季度"),
+        (["--quarter", "2026Q4", "--towns", "太和镇,清城区"], "未知的镇街 清城区"),
+        (["--quarter", "2026Q4", "--towns", "全区"], "区汇总运行总会进行"),
+        (["--quarter", "2026Q4", "--notebooks", "t1,t9"], "未登记的 Notebook 编号 t9"),
+        (["--quarter", "2026Q4", "--jobs", "0"], "--jobs"),
+        (["--quarter", "2026Q4", "--as-of", "2026-11-31"], "不是有效日期"),
+        (["--data", "."], "必须用 --quarter"),
+    ],
+)
+def test_bad_request_chinese_error_nonzero(data_dir, tmp_path, args, message):
+    argv = ["run", "--out", str(tmp_path / "out"), "--registry", str(REGISTRY)]
+    if "--data" not in args:
+        argv += ["--data", str(data_dir)]
+    code, stdout, stderr = jykn(*argv, *args)
+    assert code == 2
+    assert message in stderr and stderr.startswith("错误：")
+    assert not (tmp_path / "out").exists()  # nothing ran
+
+
+def test_missing_data_folder(tmp_path):
+    code, _, stderr = jykn("run", "--quarter", "2026Q4", "--data", str(tmp_path / "nope"), "--registry", str(REGISTRY))
+    assert code == 2 and "输入数据文件夹" in stderr and "不存在" in stderr
+
+
+# ------------------------------------------------------------------------------------------------ plan (no kernel)
+
+
+def test_plan_expansion_naming_and_dependencies(data_dir, tmp_path):
+    request = prepare_request(
+        "2026q4", data_dir, tmp_path / "out", towns=["山塘镇", "太和镇"], registry=REGISTRY, extra={"level": "b"},
+        as_of="2026-11-26", jobs=3,
+    )
+    assert request.towns == ["太和镇", "山塘镇"]  # district order, not typing order
+    runs = build_plan(request)
+    keys = [r.key for r in runs]
+    assert keys == ["t1/区汇总", "t1/太和镇", "t1/山塘镇", "t2/区汇总", "t2/太和镇", "t2/山塘镇",
+                    "t3/区汇总", "t3/太和镇", "t3/山塘镇", "t4/区汇总"]
+    by = {r.key: r for r in runs}
+    q = (tmp_path / "out").resolve() / "2026Q4"
+    assert by["t1/太和镇"].output_ipynb == q / "太和镇" / "good_2026Q4_太和镇.ipynb"
+    assert by["t1/区汇总"].output_html == q / "区汇总" / "good_2026Q4_区汇总.html"
+    assert by["t1/太和镇"].needs == ("t1/区汇总",) and by["t1/区汇总"].needs == ()
+    assert by["t4/区汇总"].after == ("t1/区汇总", "t1/太和镇", "t1/山塘镇")
+    assert by["t1/山塘镇"].expected == ("山塘镇/好名单_2026Q4_山塘镇.xlsx",)
+    assert by["t4/区汇总"].expected == ("区汇总/额外_2026Q4_b.xlsx",)
+    assert by["t4/区汇总"].parameters == {
+        "quarter": "2026Q4", "as_of": "2026-11-26", "town": "全区", "data_dir": str(data_dir.resolve()),
+        "out_dir": str((tmp_path / "out").resolve()), "level": "b",
+    }
+    assert "level" not in by["t1/区汇总"].parameters  # only the notebook that declares it gets it
+    assert all(r.blocked is None for r in runs)
+
+
+def test_all_towns_by_default(data_dir, tmp_path):
+    request = prepare_request("2026Q4", data_dir, tmp_path, notebooks="t1", registry=REGISTRY)
+    assert request.towns == town_names() and len(build_plan(request)) == 1 + len(town_names())
+    assert request.as_of == first_working_day_of_quarter(Quarter(2026, 4)) and not request.as_of_given
+
+
+def test_missing_required_source_blocks_the_notebook(tmp_path):
+    empty = tmp_path / "data"
+    empty.mkdir()
+    (empty / "户籍人口.xlsx").write_bytes(b"x")
+    runs = build_plan(prepare_request("2026Q4", empty, tmp_path / "out", notebooks="t1", towns="太和镇",
+                                      registry=REGISTRY))
+    assert [r.blocked is not None for r in runs] == [True, True]
+    assert "缺少必需的来源 失业登记" in runs[0].blocked
+
+
+def test_parameters_cell_must_match_the_run_file(data_dir, tmp_path):
+    reg = tmp_path / "reg.yaml"
+    reg.write_text(
+        f"""notebooks:
+  - id: "x1"
+    file: {FIXTURES / 'extra.ipynb'}
+    title: 未登记参数
+    scopes: [district]
+    outputs: {{district: ["区汇总/x_{{quarter}}.xlsx"]}}
+""",
+        encoding="utf-8",
+    )
+    runs = build_plan(prepare_request("2026Q4", data_dir, tmp_path / "out", registry=reg))
+    assert "level" in runs[0].blocked and "没有在运行登记表的 parameters 中登记" in runs[0].blocked
+
+
+def test_extra_parameter_requests_are_checked(data_dir, tmp_path):
+    with pytest.raises(RunError, match="应为 a、b 之一"):
+        prepare_request("2026Q4", data_dir, tmp_path, registry=REGISTRY, extra={"level": "z"})
+    with pytest.raises(RunError, match="不属于所选的任何 Notebook"):
+        prepare_request("2026Q4", data_dir, tmp_path, registry=REGISTRY, notebooks="t1", extra={"level": "a"})
+
+
+def test_split_list():
+    assert split_list("太和镇, 山塘镇，太和镇、三坑镇") == ["太和镇", "山塘镇", "三坑镇"]
+    assert split_list(None) == [] and split_list(["01", " 02 "]) == ["01", "02"]
+
+
+def test_mask_personal():
+    text = f"号码 {FAKE_ID}，电话 {FAKE_PHONE}，座机 0763-5123456，金额 12345"
+    masked = mask_personal(text)
+    assert not ID_RE.search(masked) and not PHONE_RE.search(masked) and "5123456" not in masked
+    assert "441803********1234" in masked and "12345" in masked
+
+
+# ------------------------------------------------------------------------------------------------ run files
+
+
+def test_real_run_file_is_valid_and_matches_the_contract():
+    reg = load_registry()
+    contract = load_contract()
+    assert "01" in reg.ids()
+    for nb in reg.notebooks:
+        if nb.id in contract.required_sources:
+            assert tuple(nb.requires) == contract.required_sources[nb.id], nb.id
+    nb01 = reg.get("01")
+    assert nb01.file == "notebooks/01_screening.ipynb" and nb01.scopes == ["district", "town"]
+    assert [o.path for o in nb01.outputs["district"]] == ["区汇总/筛查汇总_{quarter}.xlsx"]
+    assert [o.path for o in nb01.outputs["town"]] == ["{town}/引导申请名单_{quarter}_{town}.xlsx"]
+
+
+def test_real_notebooks_declare_their_parameters():
+    import papermill
+
+    reg = load_registry()
+    present = [nb for nb in reg.notebooks if nb.path.is_file()]
+    if not present:
+        pytest.skip("no notebook of params/notebooks.yaml exists yet")
+    for nb in present:
+        assert set(papermill.inspect_notebook(str(nb.path))) == set(nb.parameter_names()), nb.id
+
+
+BAD_ENTRIES = [
+    ('id: 01', "应写成带引号的文本"),
+    ('scopes: [district, county]', "scopes"),
+    ('requires: [nosuch]', "数据契约中没有的来源 nosuch"),
+    ('outputs: {district: ["x/{quarter}.xlsx"]}', "应以 区汇总/ 开头"),
+    ('outputs: {district: ["区汇总/{town}.xlsx"]}', "未知的占位符 {town}"),
+    ('outputs: {district: []}', "至少一个预期输出"),
+    ('colour: red', "colour：不认识的字段"),
+    ('after: ["zz"]', "未登记的编号 zz"),
+]
+
+
+@pytest.mark.parametrize("override, message", BAD_ENTRIES)
+def test_bad_run_file_chinese_errors(tmp_path, override, message):
+    fields = {
+        "id": 'id: "a1"',
+        "file": "file: notebooks/a.ipynb",
+        "title": "title: 测试",
+        "scopes": "scopes: [district]",
+        "requires": "requires: [unemployment]",
+        "outputs": 'outputs: {district: ["区汇总/a_{quarter}.xlsx"]}',
+    }
+    key = override.split(":")[0]
+    fields[key] = override
+    body = "\n    ".join(fields.values())
+    path = tmp_path / "notebooks.yaml"
+    path.write_text(f"notebooks:\n  - {body}\n", encoding="utf-8")
+    with pytest.raises(RegistryError) as err:
+        load_registry(path)
+    assert message in str(err.value) and "运行登记表" in str(err.value)
+
+
+def test_run_file_duplicates_and_cycles(tmp_path):
+    entry = ('  - {{id: "{id}", file: notebooks/{f}.ipynb, title: 测试, scopes: [district], after: [{after}], '
+             'outputs: {{district: ["区汇总/{f}.xlsx"]}}}}\n')
+    path = tmp_path / "n.yaml"
+    path.write_text("notebooks:\n" + entry.format(id="a", f="a", after="b") + entry.format(id="b", f="b", after="a"),
+                    encoding="utf-8")
+    with pytest.raises(RegistryError, match="循环"):
+        load_registry(path)
+    path.write_text("notebooks:\n" + entry.format(id="a", f="a", after="") + entry.format(id="a", f="b", after=""),
+                    encoding="utf-8")
+    with pytest.raises(RegistryError, match="编号重复：a"):
+        load_registry(path)
+
+
+# ------------------------------------------------------------------------------------------------ jykn demo
+
+
+@pytest.fixture
+def fake_synth(monkeypatch):
+    """Stand-in for jykn_lib.synth.generate: two source files and the manifest; records its calls."""
+    import sys
+    import types
+
+    calls = []
+
+    def generate(path, people, seed, as_of):
+        make_data(Path(path))
+        (Path(path) / "户籍人口.csv").write_text("公民身份号码\n", encoding="utf-8")
+        manifest = {"generator": {"seed": seed, "people": people, "as_of": str(as_of)}}
+        (Path(path) / "synth_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        calls.append((people, seed, str(as_of)))
+
+    monkeypatch.setitem(sys.modules, "jykn_lib.synth", types.SimpleNamespace(generate=generate))
+    return calls
+
+
+def test_demo_builds_the_data_once_then_runs_the_demo_period(tmp_path, monkeypatch, fake_synth):
+    from jykn_lib.params import load_yaml
+
+    demo = load_yaml("demo.yaml")
+    seen = []
+    monkeypatch.setattr("jykn_lib.commands.run.execute",
+                        lambda args, data_dir=None, as_of=None, extra=None: seen.append((args, data_dir, as_of)) or 0)
+    out = tmp_path / "demo"
+    code, _, stderr = jykn("demo", "--out", str(out), "--people", "1200", "--jobs", "2")
+    assert code == 0 and "已生成合成数据" in stderr
+    assert fake_synth == [(1200, int(demo["seed"]), str(demo["as_of"]))]
+    args, data, as_of = seen[0]
+    assert (args.quarter, as_of) == (str(demo["quarter"]), str(demo["as_of"])) == ("2026Q4", "2026-11-26")
+    assert data == str(out.resolve() / "data") and args.out == str(out.resolve()) and args.jobs == 2
+    code, _, stderr = jykn("demo", "--out", str(out), "--people", "1200")
+    assert code == 0 and "沿用" in stderr and len(fake_synth) == 1  # same settings: not generated again
+    code, _, stderr = jykn("demo", "--out", str(out), "--people", "1500")
+    assert code == 0 and len(fake_synth) == 2
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    """The real thing: synthetic district, every notebook that exists, all towns (minutes)."""
+    if not any(nb.path.is_file() for nb in load_registry().notebooks):
+        pytest.skip("no notebook of params/notebooks.yaml exists yet")
+    code, stdout, stderr = jykn("demo", "--out", str(tmp_path / "demo"), "--jobs", "2", "--quiet")
+    index = tmp_path / "demo" / "2026Q4" / "index.html"
+    assert code == 0, stdout + stderr[-3000:]
+    assert stdout.strip().splitlines()[-1] == f"索引页：{index.resolve()}" and index.is_file()
+    manifest = json.loads((index.parent / "run_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["summary"]["failed"] == 0
+    text = (index.parent / "run_manifest.json").read_text(encoding="utf-8") + index.read_text(encoding="utf-8")
+    assert not ID_RE.search(text) and not PHONE_RE.search(text)
