@@ -128,7 +128,7 @@ def test_district_workbook_sheets_and_rows(result, dataset, tmp_path):
     assert wb.sheetnames[:2] == ["汇总", "排除名单"] and "问题数据" in wb.sheetnames
     ws = wb["排除名单"]
     assert [c.value for c in ws[2]] == S.EXCLUDED_COLUMNS
-    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]]
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] and r[2]]  # note lines fill column A only
     assert len(rows) == result.counts["排除人数"]
     assert all("粤人社规" in r[4] or "国务院" in r[4] or "清新区" in r[4] or "RULES" in r[4] for r in rows)
     problems = wb["问题数据"]
