@@ -23,7 +23,7 @@ from jykn_lib import idcard
 ID_HEADER_MARKERS: tuple[str, ...] = ("公民身份号码", "身份号码", "身份证", "证件号", "残疾人证号", "id_number")
 PHONE_HEADER_MARKERS: tuple[str, ...] = ("联系电话", "电话", "手机", "phone")
 
-DROPPED_CELL_TAGS = frozenset({"parameters", "injected-parameters"})
+DROPPED_CELL_TAGS = frozenset({"parameters", "injected-parameters", "interactive"})  # interactive: widget forms
 _HTML_TAG = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
 
 EXTRA_CSS = """

@@ -444,3 +444,8 @@ def problem_counts(data: DataSet) -> pd.DataFrame:
     table = p.groupby(["来源", "规则代码", "处理"]).size().rename("行数").reset_index()
     table.insert(1, "问题类型", table.pop("规则代码").map(lambda c: P.RULES.get(c, c)))
     return table
+
+
+def category_labels() -> dict[str, str]:
+    """Categories that screening can find: code → '01 大龄失业人员'."""
+    return {c: label for c, label in _category_names().items() if c not in _application_only()}

@@ -95,6 +95,7 @@ def test_html_has_no_code_and_no_unmasked_personal_data(runs):
         assert not html_has_code_cells(html), town
         assert scan_html_for_personal_data(html) == [], town
         assert "符合人数" in html
+        assert "交互查询" not in html  # the widget forms are for JupyterLab only
 
 
 def test_no_missing_glyph_warnings_in_the_executed_notebooks(runs):
