@@ -174,6 +174,7 @@ def _plain(text: str) -> str:
 
 def _strip_for_leaders(nb):
     nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)  # saved widget state would embed the forms' answers (unmasked) in the page
     kept = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))

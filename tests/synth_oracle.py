@@ -32,7 +32,7 @@ DATE_RE = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def retirement_of(pid: str, base, on: dt.date) -> dt.date:
     return retirement_date(idcard.birth_date(pid), idcard.sex(pid), base, on)
 
