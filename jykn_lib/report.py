@@ -256,3 +256,22 @@ def html_has_code_cells(html_text: str) -> bool:
         if _CODE_INPUT_CLASSES.intersection(classes) or any(c.startswith("hl-") for c in classes):
             return True
     return False
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Tables in the leaders' HTML
+
+LONG_TEXT_COLUMNS = ("判定依据", "排除原因", "依据", "提示", "符合类别", "说明", "未提供时无法判断", "问题类型")
+
+
+def styled(df: pd.DataFrame, wrap: tuple[str, ...] = LONG_TEXT_COLUMNS):
+    """A masked table for display: no index, left-aligned, short columns kept on one line, long texts wrapped."""
+    masked = mask_frame(df)
+    style = masked.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
+    short = [c for c in masked.columns if c not in wrap]
+    if short:
+        style = style.set_properties(subset=short, **{"white-space": "nowrap"})
+    long = [c for c in masked.columns if c in wrap]
+    if long:
+        style = style.set_properties(subset=long, **{"min-width": "16em"})
+    return style.set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("white-space", "nowrap")]}])

@@ -404,7 +404,7 @@ def figures(result: ScreeningResult, scope: str) -> dict[str, object]:
         out["按镇街"] = charts.bar_chart(by_town, f"符合条件人数（按镇街）　{result.as_of:%Y-%m-%d}", ylabel="人数")
     else:
         by_village = cand["所属村居"].replace("", "（未填村居）").value_counts().sort_index()
-        out["按村居"] = charts.bar_chart(by_village, f"{scope}符合条件人数（按村居）", ylabel="人数",
+        out["按村居"] = charts.bar_chart(by_village, f"{scope}符合条件人数（按村居）", xlabel="人数",
                                         horizontal=True, sort=True)
     out["按类别"] = charts.bar_chart(result.category_counts(), f"{scope}符合条件人数（按类别，可兼类）", xlabel="人数",
                                    horizontal=True)

@@ -294,3 +294,12 @@ def test_too_many_rows_is_refused_not_truncated(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="超过 Excel"):
         write_workbook(tmp_path / "big.xlsx", [sheet(note_lines=["a", "b"])])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rows_with_wrapped_long_text_get_taller(tmp_path):
+    df = pd.DataFrame({"姓名": ["甲", "乙"], "判定依据": ["短", "很长的判定依据" * 20]})
+    path = write_workbook(tmp_path / "w.xlsx", [Sheet(name="表", data=df, title="t",
+                                                      columns={"判定依据": Col(wrap=True, width=30)})])
+    ws = openpyxl.load_workbook(path)["表"]
+    assert ws.row_dimensions[3].height in (None, 15) or ws.row_dimensions[3].height <= 15
+    assert ws.row_dimensions[4].height >= 15 * 9  # 280 display columns over 29 per line: 10 lines

@@ -244,9 +244,13 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
     for j, (h, c) in enumerate(zip(headers, cols)):
         ws.write_string(1, j, h, head_req if c.required else head_fmt)
 
+    heights = _row_heights(cols, values, [c.width or _fit_width(h, v, k) for h, c, v, k in
+                                          zip(headers, cols, values, kinds)], n)
     ws_string, ws_number, ws_blank = ws.write_string, ws.write_number, ws.write_blank
     for i, row in enumerate(zip(*values)):
         r = i + 2
+        if heights[i]:
+            ws.set_row(r, heights[i])  # wrapped text: Excel and LibreOffice do not grow the row on their own
         fmts = marked if flags[i] else plain
         for j, v in enumerate(row):
             if v is None:
@@ -281,6 +285,19 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
 
 
 _NUM_FORMAT = {"text": "@", "date": DATE_FORMAT, "int": "0", "number": "General"}
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+
+
+def _row_heights(cols: Sequence[Col], values, widths: Sequence[float], n: int) -> np.ndarray:
+    """Row heights (points) fitting the wrapped columns' text, 0 where one line is enough."""
+    lines = np.ones(n)
+    for c, vals, width in zip(cols, values, widths):
+        if not c.wrap or not n:
+            continue
+        text = pd.Series(vals, dtype=object).fillna("").astype(str)
+        display = (text.str.len() + text.str.count(_WIDE)).to_numpy(dtype=float)
+        lines = np.maximum(lines, np.ceil(display / max(width - 1.0, 1.0)))
+    return np.where(lines > 1, lines * LINE_HEIGHT, 0.0)
 
 
 def _validation(options: Sequence[object], lists: list[list[str]]) -> dict:
