@@ -77,8 +77,8 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
         if is_id_header(col):
             out[col] = _mask_values(out[col])
         elif out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            # free text (判定依据, 排除原因 …) may quote a number: mask any long digit run the same way
-            out[col] = out[col].astype("string").str.replace(_LONG_NUMBER, _mask_match, regex=True)
+            # free text (判定依据, 排除原因 …) may quote a number (a 户号, a phone): mask what the scanner would find
+            out[col] = out[col].map(lambda v: mask_text(v) if isinstance(v, str) else v)
     if any(is_id_header(name) for name in out.index.names if name is not None):
         if isinstance(out.index, pd.MultiIndex):
             levels = [
@@ -92,11 +92,16 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{5,8})([\dXx]{4})(?![0-9A-Za-z])")
-
-
-def _mask_match(m: re.Match) -> str:
-    return m.group(1) + "*" * len(m.group(2)) + m.group(3)
+def mask_text(text: str) -> str:
+    """Every identity-like number → first 6 + * + last 4; every phone number → first 3 + **** + last 4."""
+    for hit in scan_html_for_personal_data(text):
+        digits = [c for c in hit if c.isdigit() or c in "Xx"]
+        if len(digits) >= 15 and hit.isalnum():
+            masked = hit[:6] + "*" * (len(hit) - 10) + hit[-4:]
+        else:
+            masked = "".join(digits[:3]) + "****" + "".join(digits[-4:])
+        text = text.replace(hit, masked)
+    return text
 
 
 def _mask_values(values: pd.Series) -> pd.Series:

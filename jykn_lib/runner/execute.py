@@ -291,16 +291,9 @@ def sanitize(value: Any) -> Any:
 
 def mask_personal(text: str) -> str:
     """Identity numbers → first 6 + * + last 4; phone numbers → first 3 + **** + last 4."""
-    from jykn_lib.report import scan_html_for_personal_data
+    from jykn_lib.report import mask_text
 
-    for hit in scan_html_for_personal_data(text):
-        digits = [c for c in hit if c.isdigit() or c in "Xx"]
-        if len(digits) >= 15 and hit.isalnum():
-            masked = hit[:6] + "*" * (len(hit) - 10) + hit[-4:]
-        else:
-            masked = "".join(digits[:3]) + "****" + "".join(digits[-4:])
-        text = text.replace(hit, masked)
-    return text
+    return mask_text(text)
 
 
 def _short(text: str, limit: int = 300) -> str:
