@@ -136,12 +136,8 @@ def screened_population(tables, as_of: dt.date, params: Parameters) -> pd.DataFr
                          "eval_date": pd.Timestamp(as_of)})
     facts = F.registration_facts(keys, tables, params)
     valid = facts["reg_valid"].to_numpy()
-    # name from the current registration row
-    current = reg.assign(reg_date=pd.to_datetime(reg["reg_date"]))
-    current = current[current["reg_date"] <= pd.Timestamp(as_of)].sort_values("reg_date", kind="stable")
-    current = current.drop_duplicates("id_number", keep="last").set_index("id_number")
     people = pd.DataFrame({"id_number": ids[valid].to_numpy(), "eval_date": pd.Timestamp(as_of)})
-    people["姓名"] = current["name"].reindex(people["id_number"]).to_numpy() if "name" in current else ""
+    people["姓名"] = facts.loc[valid, "reg_name"].to_numpy()  # from the current registration row
     people["_reg_town"] = facts.loc[valid, "reg_town"].to_numpy()
     people["_reg_village"] = facts.loc[valid, "reg_village"].to_numpy()
     people["联系电话"] = facts.loc[valid, "reg_phone"].to_numpy()
@@ -187,9 +183,8 @@ def _hukou_names(tables, ids: pd.Series) -> np.ndarray:
     h = tables.get("hukou")
     if h is None or h.empty or "name" not in h:
         return np.full(len(ids), None, dtype=object)
-    names = h.drop_duplicates("id_number", keep="last").set_index(h.drop_duplicates("id_number", keep="last")[
-        "id_number"].astype(str))["name"]
-    return names.reindex(ids.astype(str)).to_numpy()
+    names = h.drop_duplicates("id_number", keep="last")  # the reader already keeps one row per person
+    return names.set_index(names["id_number"].astype(str))["name"].reindex(ids.astype(str)).to_numpy()
 
 
 def reason_texts(long: pd.DataFrame, n: int) -> dict[str, np.ndarray]:

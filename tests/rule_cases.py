@@ -19,8 +19,7 @@ A file groups the cases of one clause::
         mode: evaluate | exits         # exits: evaluate_exits over the ledger on as_of
         expect: {outcome, categories, exclusions, hints, general, exits, direct, verify, raises}
 
-Identity numbers in cells may be aliases; the collector turns each row into the contract's fields with plain parsing
-(the reader's own parsing is tested in tests/test_reader*.py).
+Identity numbers in cells may be aliases; the collector parses each row with the reader's cell parsers.
 """
 
 from __future__ import annotations
@@ -29,12 +28,14 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from jykn_lib.contract import load_contract
 from jykn_lib.idcard import make_id
+from jykn_lib.io.cells import Cells, Context, parse
 from jykn_lib.params import ParameterError
 from jykn_lib.rules.engine import evaluate, evaluate_exits
 
@@ -53,57 +54,26 @@ def build_people(spec: dict) -> dict[str, str]:
     return ids
 
 
-def _to_bool(v, col):
-    if v is None or v == "":
-        return pd.NA
-    if isinstance(v, bool):
-        return v
-    if str(v) in (col.true, "是"):
-        return True
-    if str(v) in (col.false, "否"):
-        return False
-    raise ValueError(f"{col.header}: {v!r} 不是 {col.true}/{col.false}")
-
-
-def _categories(v):
-    if v is None or v == "":
-        return pd.NA
-    parts = [p.strip()[:2] for p in str(v).replace("、", ",").split(",") if p.strip()]
-    return ",".join(sorted(parts))
-
-
 def records_to_table(title: str, rows: list[dict], ids: dict[str, str]) -> pd.DataFrame:
+    """Rows written with the contract's Chinese headers → the source table, parsed cell by cell by the reader's own
+    parsers (jykn_lib.io.cells), so the cases go through the same typing as files do."""
     source = load_contract().source_for_title(title)
     by_header = {c.header: c for c in source.columns}
-    data = {c.field: [] for c in source.columns}
-    for row in rows:
-        unknown = set(row) - set(by_header)
-        if unknown:
-            raise ValueError(f"{title}: 未知表头 {sorted(unknown)}")
-        for col in source.columns:
-            v = row.get(col.header, col.default)
-            if col.type == "id" and v is not None:
-                v = ids.get(str(v), str(v))
-            elif col.type == "date" and v is not None:
-                v = pd.Timestamp(v)
-            elif col.type == "period" and v is not None:
-                v = int(v)
-            elif col.type == "bool":
-                v = _to_bool(v, col)
-            elif col.type == "categories":
-                v = _categories(v)
-            elif col.type == "int_enum" and v is not None:
-                v = int(v)
-            elif col.type in ("text", "phone") and v is not None:
-                v = str(v)
-            data[col.field].append(v)
-    df = pd.DataFrame(data)
+    unknown = {h for row in rows for h in row} - set(by_header)
+    if unknown:
+        raise ValueError(f"{title}: 未知表头 {sorted(unknown)}")
+    ctx = Context.load(as_of=None)
+    data = {}
     for col in source.columns:
-        if col.type == "date":
-            df[col.field] = pd.to_datetime(df[col.field])
-        elif col.type == "bool":
-            df[col.field] = df[col.field].astype("boolean")
-    return df
+        raw = [row.get(col.header) for row in rows]
+        if col.type == "id":
+            raw = [ids.get(str(v), v) if v is not None else None for v in raw]
+        parsed = parse(col, Cells(np.array(raw, dtype=object)), ctx)
+        bad = [m for m in parsed.message[np.asarray(parsed.error != None)]]  # noqa: E711
+        if bad:
+            raise ValueError(f"{title}.{col.header}: {bad}")
+        data[col.field] = parsed.values.reset_index(drop=True)
+    return pd.DataFrame(data, index=range(len(rows)))
 
 
 def tables_from(sources: dict, ids: dict[str, str]) -> dict[str, pd.DataFrame]:

@@ -105,7 +105,7 @@ def person_facts(keys: pd.DataFrame, women_base: pd.Series | None, params: Param
 
 def registration_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     """The current 失业登记 (latest with 失业登记日期 ≤ date) and whether it is valid on the date."""
-    cols = ["reg_date", "reg_status", "cancel_date", "town", "village", "phone", "able", "willing"]
+    cols = ["reg_date", "reg_status", "cancel_date", "name", "town", "village", "phone", "able", "willing"]
     t = _table(tables, "unemployment", ["id_number", *cols])
     j = _join(keys, t, cols)
     j["reg_date"] = _dates(j["reg_date"])
@@ -115,7 +115,7 @@ def registration_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.Dat
     out = pd.DataFrame(index=keys["row"].to_numpy())
     j = j.set_index("row")
     out["reg_found"] = out.index.isin(j.index)
-    for c in ["reg_date", "reg_status", "cancel_date", "town", "village", "phone", "able", "willing"]:
+    for c in cols:
         out["reg_" + c if not c.startswith("reg_") else c] = j[c].reindex(out.index)
     status = out["reg_status"].fillna("有效")
     cancel = out["reg_cancel_date"]
