@@ -233,19 +233,11 @@ def stacked_bar_chart(
 
 
 def save_png(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
-    """Write *fig* as PNG atomically (temp file in the same folder, then replace). No timestamp or software tag in
-    the metadata, so the same figure gives the same bytes."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(png_bytes(fig, dpi))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write *fig* as PNG atomically (a report file: no personal data). No timestamp or software tag in the
+    metadata, so the same figure gives the same bytes."""
+    from .files import atomic_write
+
+    return atomic_write(path, png_bytes(fig, dpi), personal=False)
 
 
 def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:

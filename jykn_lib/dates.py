@@ -9,6 +9,7 @@ Conventions (RULES.md §0):
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -27,12 +28,39 @@ def to_day_array(values) -> np.ndarray:
     )
 
 
-def to_date(value: DateLike) -> dt.date:
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def to_date(value: DateLike, what: str = "日期") -> dt.date:
+    """The one date coercion of the suite: a date, datetime, Timestamp, numpy datetime64, or text written exactly
+    YYYY-MM-DD (the form of every date parameter and option). Anything else raises ``ValueError`` in Chinese."""
+    if isinstance(value, pd.Timestamp):
+        if pd.isna(value):
+            raise ValueError(f"{what}为空。")
+        return value.date()
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return pd.Timestamp(value).date()
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            raise ValueError(f"{what}为空。")
+        return pd.Timestamp(value).date()
+    if isinstance(value, str):
+        text = value.strip()
+        if _ISO_DAY.match(text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+        raise ValueError(f"{what}“{value}”不是有效日期：应写成 YYYY-MM-DD（如 2026-11-26）。")
+    raise ValueError(f"{what}应为 YYYY-MM-DD 格式的日期，而不是 {value!r}。")
+
+
+def cn_date(day: DateLike) -> str:
+    """2026年11月26日 — how a date reads in a sentence."""
+    d = to_date(day)
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

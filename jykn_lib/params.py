@@ -55,10 +55,13 @@ class Source:
     url: str | None = None
     status: str | None = None
     note: str | None = None
+    format: str | None = None  # how a citation reads, e.g. "{number}（{article}）" for the district's working rules
 
     def citation(self, article: str | None = None) -> str:
         """``粤人社规〔2023〕11号 第一条第（一）项`` — the document number (or title) and the article."""
         head = self.number or f"《{self.title}》"
+        if article and self.format:
+            return self.format.format(number=head, article=article)
         return f"{head} {article}".strip() if article else head
 
 
@@ -162,6 +165,26 @@ class Parameters:
     def names(self) -> list[str]:
         return sorted(self.params)
 
+    # Everything else read from the same folder, so that a caller holding a Parameters never re-reads the default one.
+    def reasons(self, on: dt.date | None = None):
+        """Reason codes with their labels rendered from the parameters in force on ``on`` (default: the latest)."""
+        from .rules.reasons import load_reasons
+
+        return load_reasons(self, on)
+
+    @property
+    def contract(self):
+        from .contract import load_contract
+
+        return load_contract(self.root)
+
+    @functools.cached_property
+    def district(self) -> dict:
+        return load_yaml("district.yaml", self.root)
+
+    def town_names(self) -> list[str]:
+        return [t["name"] for t in self.district["towns"]]
+
     def version(self) -> str:
         """A short digest of every parameter file: the 'version of the rules' recorded in run manifests."""
         import hashlib
@@ -174,20 +197,12 @@ class Parameters:
 
 
 def _to_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ParameterError(f"日期“{value}”不是 YYYY-MM-DD 格式。") from None
-    if isinstance(value, np.datetime64):
-        return pd.Timestamp(value).date()
-    raise ParameterError(f"无法把 {value!r} 当作日期。")
+    from .dates import to_date
+
+    try:
+        return to_date(value)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
 
 
 def _load_sources(root: Path) -> dict[str, Source]:
@@ -210,6 +225,7 @@ def _load_sources(root: Path) -> dict[str, Source]:
             url=item.get("url"),
             status=status,
             note=item.get("note"),
+            format=item.get("format"),
         )
     return out
 

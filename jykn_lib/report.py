@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from jykn_lib import idcard
+from jykn_lib.files import atomic_write
 
 # Header fragments (matched after removing spaces, case-insensitive) that mark a column as identity numbers. 残疾人证号
 # and 伤残证件号 embed the identity number, so they are masked the same way.
@@ -153,7 +154,7 @@ def notebook_to_html(ipynb_path: str | os.PathLike, html_path: str | os.PathLike
     body = _HTML_TAG.sub('<html lang="zh-CN">', body, count=1)
     body = _EXTERNAL_SCRIPT.sub("", body)  # require.js, MathJax, mermaid from CDNs: offline office browsers
     body = _add_css(body)
-    return _atomic_write_text(Path(html_path), body)
+    return atomic_write(Path(html_path), body, personal=False)
 
 
 def first_heading(nb) -> str | None:
@@ -202,19 +203,6 @@ def _add_css(body: str) -> str:
     style = f'<style type="text/css">{EXTRA_CSS}</style>\n'
     index = body.find("</head>")
     return body[:index] + style + body[index:] if index >= 0 else style + body
-
-
-def _atomic_write_text(target: Path, text: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 # ---------------------------------------------------------------------------------------------------------------------

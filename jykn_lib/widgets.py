@@ -12,7 +12,6 @@ import ipywidgets as W
 import pandas as pd
 
 from . import idcard
-from .rules.reasons import load_reasons
 
 ALL = "（全部）"
 OUTCOME_LABELS = {"candidate": "符合（建议引导申请）", "excluded": "排除", "no_category": "无符合类别"}
@@ -25,13 +24,13 @@ def _table_html(df: pd.DataFrame, limit: int = 200) -> str:
     return more + df.head(limit).to_html(index=False, escape=True, border=0)
 
 
-def person_lookup(people: pd.DataFrame) -> W.VBox:
-    """按公民身份号码查询：为何符合、为何排除（理由与条款）。``people`` is ``ScreeningResult.people``."""
+def person_lookup(people: pd.DataFrame, by_application: str = "") -> W.VBox:
+    """按公民身份号码查询：为何符合、为何排除（理由与条款）。``people`` is ``ScreeningResult.people``;
+    ``by_application`` names the categories decided only on application."""
     box = W.Text(description="身份证号", placeholder="输入18位公民身份号码（全角、小写x均可）",
                  layout=W.Layout(width="420px"))
     answer = W.HTML()
     indexed = people.set_index("公民身份号码")
-    reasons = load_reasons()
 
     def show(change=None):
         raw = box.value.strip()
@@ -52,7 +51,7 @@ def person_lookup(people: pd.DataFrame) -> W.VBox:
             if row[col]:
                 parts.append(f"<p>{title}：{html.escape(str(row[col]))}</p>")
         if not row["判定依据"] and not row["排除原因"]:
-            parts.append(f"<p>{html.escape(reasons['H_BY_APPLICATION'].label)}；本人不符合可由数据判断的类别。</p>")
+            parts.append(f"<p>本人不符合可由数据判断的类别；{html.escape(by_application)}只能由本人申请认定。</p>")
         answer.value = "".join(parts)
 
     box.observe(show, names="value")
@@ -81,3 +80,18 @@ def list_filter(people: pd.DataFrame, towns: list[str], categories: dict[str, st
         w.observe(show, names="value")
     show()
     return W.VBox([W.HTML("<b>筛选名单</b>"), W.HBox([town, outcome, category]), answer])
+
+
+def show_screening_forms(run) -> None:
+    """The two forms over a screening run's scope (notebook 01, JupyterLab only)."""
+    from IPython.display import display
+
+    from .analyses import screening
+    from .rules.reasons import application_only, category_names
+
+    setup, people = run.setup, run.scoped.people
+    names = category_names(setup.params, setup.as_of)
+    only = "、".join(names[c] for c in application_only(setup.params, setup.as_of))
+    display(person_lookup(people, only))
+    display(list_filter(people, sorted(people["所属镇街"].unique()), screening.screenable_categories(setup.params,
+                                                                                                     setup.as_of)))

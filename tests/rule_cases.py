@@ -15,7 +15,7 @@ A file groups the cases of one clause::
         sources: {...}                 # optional: replaces the base rows of the sources it names
         add: {...}                     # optional: rows appended to the base
         evaluate: [p]                  # default: every alias of `people`, in order (expect applies to the first)
-        as_of / women_base / declared  # optional
+        as_of / women_base / declared  # optional; declared: {alias: E2} — the town's answer
         mode: evaluate | exits         # exits: evaluate_exits over the ledger on as_of
         expect: {outcome, categories, exclusions, hints, general, exits, direct, verify, raises}
 
@@ -100,10 +100,9 @@ def run_case(doc: dict, case: dict):
     mode = case.get("mode", doc.get("mode", "evaluate"))
     if mode == "exits":
         declared = None
-        if case.get("declared"):
-            declared = pd.DataFrame(
-                [{"id_number": ids[a], **flags} for a, flags in case["declared"].items()]
-            )
+        if case.get("declared"):  # alias → the exit code(s) the town answered
+            declared = pd.DataFrame([{"id_number": ids[a], "code": code} for a, codes in case["declared"].items()
+                                     for code in ([codes] if isinstance(codes, str) else codes)])
         people = pd.DataFrame({"id_number": [ids[a] for a in aliases], "eval_date": as_of})
         if "women_base" in case:
             people["women_base"] = case["women_base"]

@@ -307,6 +307,8 @@ class Oracle:
             reasons.append("X_UNDER_AGE")
         elif self.retired(pid):
             reasons.append("X_RETIRED" if idcard.sex(pid) == "男" else "X_RETIRED_F50")
+        if not self.retired(pid) and any(r["start_date"] <= self.as_of for r in self.index["pension"].get(pid, [])):
+            reasons.append("X_PENSION")  # a pension already paid: not recognised (docs/rules.md §0)
         if cur.get("able") == "无":
             reasons.append("X_NO_ABILITY")
         if cur.get("willing") == "否":

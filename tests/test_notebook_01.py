@@ -122,7 +122,7 @@ def _expected_outputs(manifest) -> list[str]:
     reasons = load_reasons()
     lines = [f"{reasons['C' + code].label}：{per_cat.get(code, 0)}" for code in
              [f"{i:02d}" for i in range(1, 12)]]
-    return [counts, "\n".join(lines) + "\n"]
+    return [counts + "\n".join(lines) + "\n"]
 
 
 def _nbval_copy(path: Path, params: dict, expected: list[str]) -> Path:

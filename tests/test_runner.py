@@ -120,7 +120,7 @@ def test_good_run_exits_zero_and_writes_everything(good_run):
 
 
 def test_towns_filter(good_run):
-    folders = {p.name for p in good_run["qdir"].iterdir() if p.is_dir()}
+    folders = {p.name for p in good_run["qdir"].iterdir() if p.is_dir() and not p.name.startswith(".")}
     assert folders == {"区汇总", "太和镇"}
     assert good_run["manifest"]["parameters"]["towns"] == ["太和镇"]
     assert sorted(runs_by_key(good_run["manifest"])) == ["t1/区汇总", "t1/太和镇", "t4/区汇总"]

@@ -6,10 +6,14 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from jykn_lib import screening as S
+from jykn_lib import kit
+from jykn_lib.analyses import screening as S
 from jykn_lib.contract import town_names
 from jykn_lib.io.reader import read_folder
+from jykn_lib.io.writer import write_workbook
+from jykn_lib.params import load_parameters
 from jykn_lib.rules.engine import evaluate_exits
+from jykn_lib.rules.reasons import category_names
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +29,19 @@ def dataset(synth_district, as_of):
 
 
 @pytest.fixture(scope="module")
-def result(dataset, as_of):
-    return S.screen(dataset, as_of)
+def params():
+    return load_parameters()
+
+
+@pytest.fixture(scope="module")
+def result(dataset, as_of, params):
+    return S.screen(dataset.tables, as_of, params)
+
+
+@pytest.fixture
+def setup(tmp_path, synth_district, as_of):
+    return kit.validate_parameters(notebook="01", quarter="2026Q4", as_of=as_of, data_dir=str(synth_district),
+                                   out_dir=str(tmp_path / "out"))
 
 
 def _codes(text):
@@ -74,12 +89,12 @@ def test_named_cases_each_come_out_as_planted(result, synth_manifest):
     assert checked >= 100
 
 
-def test_totals_match_the_answer_key(result, synth_manifest):
+def test_totals_match_the_answer_key(result, synth_manifest, params):
     t = synth_manifest["screening_totals"]
-    assert result.counts == {"筛查人数": t["screened"], "符合人数": t["candidates"], "排除人数": t["excluded"],
-                             "无符合类别人数": t["no_category"]}
-    table = result.town_category_table().set_index("镇街")
-    names = S._category_names()
+    assert S.outcome_counts(result) == {"筛查人数": t["screened"], "符合人数": t["candidates"],
+                                        "排除人数": t["excluded"], "无符合类别人数": t["no_category"]}
+    table = S.town_category_table(result, params).set_index("镇街")
+    names = category_names(params)
     for town, cats in t["candidates_by_town_category"].items():
         for code, n in cats.items():
             assert table.loc[town, names[code]] == n, (town, code)
@@ -95,15 +110,19 @@ def test_exits_match_the_answer_key(dataset, synth_manifest, as_of):
     assert sum(1 for c in labels.values() if c) >= 10
 
 
-def test_each_town_workbook_holds_only_its_own_people(result, tmp_path, synth_manifest):
+def test_each_town_workbook_holds_only_its_own_people(result, tmp_path, synth_manifest, setup):
     labels = synth_manifest["screening_labels"]
     total = 0
     for town in town_names():
-        path = S.write_town_workbook(result, town, tmp_path / f"{town}.xlsx", "2026Q4")
-        ws = openpyxl.load_workbook(path).active
+        path = write_workbook(tmp_path / f"{town}.xlsx", [S.town_sheet(setup, result, town)])
+        wb = openpyxl.load_workbook(path)
+        ws = wb.active
         assert ws.title == "引导申请名单"
         header = [c.value for c in ws[2]]
-        assert header == S.TOWN_COLUMNS
+        assert header == S.TOWN_COLUMNS + list(S.FOLLOW_UP)
+        answer = ws.data_validations.dataValidation
+        assert any(dv.formula1 and "已引导申请" in dv.formula1 for dv in answer) if ws.max_row > 2 else True
+        assert S.CONFIDENTIAL in ws.oddHeader.left.text
         ids = [ws.cell(row=r, column=3).value for r in range(3, ws.max_row + 1)
                if isinstance(ws.cell(row=r, column=1).value, int)]
         for pid in ids:
@@ -114,23 +133,25 @@ def test_each_town_workbook_holds_only_its_own_people(result, tmp_path, synth_ma
     assert total == len(result.candidates[result.candidates["所属镇街"].isin(town_names())])
 
 
-def test_a_town_with_nobody_found_gets_a_workbook_saying_zero(result, tmp_path):
-    empty = S.ScreeningResult(result.as_of, result.people.iloc[0:0], result.sources, [])
-    path = S.write_town_workbook(empty, "笔架林场", tmp_path / "x.xlsx", "2026Q4")
+def test_a_town_with_nobody_found_gets_a_workbook_saying_zero(result, tmp_path, setup):
+    empty = S.ScreeningResult({"people": result.people.iloc[0:0]}, dict(result.meta))
+    path = write_workbook(tmp_path / "x.xlsx", [S.town_sheet(setup, empty, "笔架林场")])
     ws = openpyxl.load_workbook(path).active
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("0人" in t for t in texts)
 
 
-def test_district_workbook_sheets_and_rows(result, dataset, tmp_path):
-    path = S.write_district_workbook(result, tmp_path / "s.xlsx", "2026Q4", dataset.problems)
+def test_district_workbook_sheets_and_rows(result, dataset, tmp_path, setup):
+    inputs = kit.Inputs(dataset, setup.as_of, setup.params)
+    path = write_workbook(tmp_path / "s.xlsx", S.district_sheets(setup, result, inputs))
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:2] == ["汇总", "排除名单"] and "问题数据" in wb.sheetnames
     ws = wb["排除名单"]
     assert [c.value for c in ws[2]] == S.EXCLUDED_COLUMNS
     rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] and r[2]]  # note lines fill column A only
-    assert len(rows) == result.counts["排除人数"]
-    assert all("粤人社规" in r[4] or "国务院" in r[4] or "清新区" in r[4] or "RULES" in r[4] for r in rows)
+    assert len(rows) == S.outcome_counts(result)["排除人数"]
+    assert all("粤人社规" in r[4] or "国务院" in r[4] or "清新区" in r[4] or "区级工作口径（" in r[4] for r in rows)
+    assert not any("RULES" in r[4] or ".md" in r[4] for r in rows)  # a clerk never sees a repository file
     problems = wb["问题数据"]
     n_problem_rows = sum(1 for r in problems.iter_rows(min_row=3, values_only=True) if r[1])
     assert n_problem_rows == len(dataset.problems)

@@ -23,10 +23,12 @@ FAULT_NAMES = {
 
 
 def _date(text: str) -> dt.date:
+    from ..dates import to_date
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise SystemExit(f"基准日“{text}”不是 YYYY-MM-DD 格式的日期。") from None
+        return to_date(text, "基准日")
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def add_arguments(parser):

@@ -94,3 +94,13 @@ class ProblemLog:
         out["_o"] = out["来源"].map(order).fillna(len(order))
         out = out.sort_values(["_o", "文件", "行号"], kind="stable", na_position="first")
         return out.drop(columns="_o").reset_index(drop=True)
+
+
+PEOPLE_COLUMNS = ["来源", "文件", "工作表", "行号", "列", "原值", "问题类型", "问题说明", "处理"]
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """问题数据 as a person reads it: the machine's 规则代码 replaced by its Chinese 问题类型."""
+    out = frame.copy()
+    out.insert(out.columns.get_loc("规则代码"), "问题类型", out["规则代码"].map(lambda c: RULES.get(c, c)))
+    return out.drop(columns="规则代码")[PEOPLE_COLUMNS]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..contract import Column, Contract, Source, district, load_contract, town_names
 from ..idcard import make_id
-from ..params import load_yaml
+from ..params import load_parameters, load_yaml
 from .writer import Col, Sheet, write_workbook
 
 # The example person: synthetic, valid, recognisable (a reader may refuse a file that still contains EXAMPLE_ID).
@@ -103,9 +103,9 @@ def _example(c: Column):
 
 
 def _reasons(kind: str) -> list[str]:
-    """'01 大龄失业人员' … and 'E1 已享受…' … from params/reasons.yaml."""
-    items = load_yaml("reasons.yaml")[kind]
-    return [v["label"] if kind == "category" else f"{k} {v['label']}" for k, v in items.items()]
+    """'01 大龄失业人员' … and 'E1 已享受…' … as the reason codes word them (params/reasons.yaml)."""
+    items = {k: r for k, r in load_parameters().reasons().items() if r.kind == kind}
+    return [r.label if kind == "category" else f"{k} {r.label}" for k, r in items.items()]
 
 
 def _allowed(c: Column) -> str:

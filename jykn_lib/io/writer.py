@@ -58,6 +58,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from ..files import atomic_path
 from .crypto import PasswordError, encrypt_file, password_from_env_or_file
 
 __all__ = ["Col", "Sheet", "write_workbook", "password_from_env_or_file", "PasswordError", "text_width"]
@@ -104,6 +105,7 @@ class Sheet:
     protect: bool = False
     highlight_color: str = HIGHLIGHT
     input_rows: int = 0  # dropdowns reach at least this many data rows (blank templates)
+    mark: str | None = None  # printed at the top left of every page (内部资料　注意保密)
 
 
 def text_width(values: pd.Series) -> int:
@@ -120,7 +122,7 @@ def write_workbook(path, sheets: Sequence[Sheet], password: str | None = None, *
     """Write ``sheets`` to ``path`` atomically; encrypt when ``password`` is given. Returns the path."""
     path = Path(path)
     _check_names(sheets)
-    with _atomic(path) as tmp:
+    with atomic_path(path, personal=True) as tmp:  # workbooks hold personal data: owner-only (jykn_lib.files)
         if password:
             with _temp_beside(path) as plain:
                 _build(plain, sheets, constant_memory, created)
@@ -134,7 +136,7 @@ def write_workbook(path, sheets: Sequence[Sheet], password: str | None = None, *
 
 @contextmanager
 def _temp_beside(path: Path) -> Iterator[Path]:
-    """A temporary file in the target's folder (same file system, so os.replace is atomic); always removed."""
+    """A temporary file in the target's folder for the unencrypted copy; always removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -143,36 +145,6 @@ def _temp_beside(path: Path) -> Iterator[Path]:
         yield tmp
     finally:
         tmp.unlink(missing_ok=True)
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temp path; on success fsync it and os.replace it onto ``path``. On failure ``path`` is untouched."""
-    with _temp_beside(path) as tmp:
-        yield tmp
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:
-            raise PermissionError(f"无法覆盖 {path}：文件可能正在 Excel 或 WPS 中打开，请关闭后重试") from exc
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        fd = os.open(path.parent, os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _umask() -> int:
-    try:  # Linux exposes the umask without changing it
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
 
 
 # ---- building the workbook ----------------------------------------------------------------------------------------
@@ -279,6 +251,8 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
+    if sheet.mark:
+        ws.set_header(f"&L{sheet.mark}")
     if sheet.protect:
         # No password: the lock only prevents accidental edits. Sorting, filtering and column widths stay allowed.
         ws.protect("", {"sort": True, "autofilter": True, "format_columns": True})

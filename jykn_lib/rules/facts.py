@@ -255,12 +255,12 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
     unit_types = _param(params, "rules.evidence.unit_contribution_types", dates)
     weak_types = _param(params, "rules.evidence.weak_contribution_types", dates)
 
-    t = _table(tables, "contributions", ["id_number", "period", "contrib_type"])
+    t = _table(tables, "contributions", ["id_number", "period", "contrib_type", "employer"])
     k = keys[["row", "id_number", "eval_date"]].assign(
         _eval_month=month_index(dates), _lookback=lookback,
         _reg_month=(reg_month.to_numpy() if reg_month is not None else -1),
     )
-    j = _join(k.rename(columns={}), t, ["period", "contrib_type"]).merge(
+    j = _join(k, t, ["period", "contrib_type", "employer"]).merge(
         k[["row", "_eval_month", "_lookback", "_reg_month"]], on="row", how="left"
     )
     p = period_index(j["period"])
@@ -271,6 +271,9 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
     g = unit_rows.groupby("row")["period"]
     first, last = g.min().reindex(index), g.max().reindex(index)
     out["emp_unit_periods"] = _span_text(first, last)
+    latest = j.loc[unit & in_window & j["employer"].notna(), ["row", "period", "employer", "_order"]]
+    latest = latest.sort_values(["row", "period", "_order"], kind="stable").drop_duplicates("row", keep="last")
+    out["emp_unit_employer"] = latest.set_index("row")["employer"].reindex(index)
     out["flex"] = _any_by_row(j, j["contrib_type"].isin(weak_types) & in_window, index)
     if reg_month is not None:
         after = unit & (p > j["_reg_month"]) & (p <= j["_eval_month"]) & (j["_reg_month"] >= 0)
@@ -344,19 +347,25 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     out["household_other_employed"] = False
     out["household_poverty"] = False
     out["household_member"] = False
+    out["household_area_type"] = person_hukou["hukou_area_type"].to_numpy()
+    out["household_area_unknown"] = False
     hh = person_hukou["hukou_household_id"]
     have = hh.notna().to_numpy()
     if not have.any():
         return out
     member_statuses = _param(params, "rules.categories.household_member_statuses", keys["eval_date"])
-    t = _table(tables, "hukou", ["id_number", "household_id", "hukou_status", "change_date"])
+    t = _table(tables, "hukou", ["id_number", "household_id", "hukou_status", "change_date", "area_type", "relation"])
     asked = pd.DataFrame(
         {"row": index[have], "household_id": hh.to_numpy()[have], "eval_date": keys["eval_date"].to_numpy()[have],
          "self_id": keys["id_number"].to_numpy()[have]}
     )
     members = t.loc[isin(t["household_id"].astype(object), asked["household_id"]),
-                    ["id_number", "household_id", "hukou_status", "change_date"]]
-    pairs = asked.merge(members, on="household_id", how="inner")
+                    ["id_number", "household_id", "hukou_status", "change_date", "area_type", "relation"]]
+    area, unknown = household_area(members, params, keys["eval_date"])
+    asked_area = asked["household_id"].map(area)
+    out.loc[asked["row"].to_numpy(), "household_area_type"] = asked_area.to_numpy()
+    out.loc[asked["row"].to_numpy(), "household_area_unknown"] = asked["household_id"].isin(unknown).to_numpy()
+    pairs = asked.merge(members.drop(columns=["area_type", "relation"]), on="household_id", how="inner")
     status_on = hukou_status_on(pairs["hukou_status"], pairs["change_date"], pairs["eval_date"])
     pairs = pairs[status_on.isin(member_statuses).to_numpy()].reset_index(drop=True)
     if pairs.empty:
@@ -382,6 +391,22 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     out.loc[g.size().index, "household_poverty"] = g["poverty"].any().to_numpy()
     out.loc[g.size().index, "household_member"] = g["is_self"].any().to_numpy()
     return out
+
+
+def household_area(members: pd.DataFrame, params: Parameters, dates: pd.Series) -> tuple[pd.Series, set]:
+    """城乡属性 of each 户号: the one all rows share; when rows disagree, the 户主's row (与户主关系 in
+    ``rules.categories.household_head_relations``); with no such row the household's area is unknown (returned apart)."""
+    heads = _param(params, "rules.categories.household_head_relations", dates)
+    g = members.groupby("household_id", sort=False)["area_type"]
+    n_area = g.nunique()
+    area = g.first()
+    mixed = n_area[n_area > 1].index
+    if len(mixed):
+        sub = members[members["household_id"].isin(mixed)]
+        head_area = sub[sub["relation"].isin(heads)].groupby("household_id")["area_type"].first()
+        area.loc[mixed] = head_area.reindex(mixed).to_numpy()
+    unknown = set(area[area.isna()].index) & set(mixed)
+    return area, unknown
 
 
 # --- services ---------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Working folder of a kernel: the notebook's own folder, as when it is opened in JupyterLab, so a notebook behaves the
 same interactively and in the batch; the notebooks resolve their relative paths against the repository root anyway
-(``jykn_lib.notebook_params``) and the runner passes absolute ones.
+(``jykn_lib.kit.setup``) and the runner passes absolute ones.
 
 A run counts as failed when a cell raises (papermill keeps the partial notebook, with the error, at the output path),
 when an expected output is missing, empty or left over from an earlier run, when the HTML cannot be made, or when the

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
+from jykn_lib.files import atomic_write
 from jykn_lib.runner.execute import RunResult
 from jykn_lib.runner.manifest import INDEX_NAME, MANIFEST_NAME, SCANNED_SUFFIXES, quarter_files
 from jykn_lib.runner.plan import DISTRICT_DIR, RunRequest
@@ -38,13 +39,8 @@ a:hover { text-decoration: underline; }
 
 
 def write_index(request: RunRequest, results: list[RunResult], *, started: float, finished: float) -> Path:
-    path = request.quarter_dir / INDEX_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = render_index(request, results, started=started, finished=finished)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(request.quarter_dir / INDEX_NAME, text, personal=False)
 
 
 def render_index(request: RunRequest, results: list[RunResult], *, started: float, finished: float) -> str:

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from jykn_lib.files import atomic_json
 from jykn_lib.runner.execute import RunResult, sanitize
 from jykn_lib.runner.plan import WORK_DIR_NAME, RunRequest
 
@@ -139,17 +140,8 @@ def build_manifest(
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            json.dump(payload, fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """The manifest holds no personal data: readable like the reports."""
+    return atomic_json(path, payload, personal=False)
 
 
 def _stamp(epoch: float) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from jykn_lib.dates import to_date
 from jykn_lib.params import REPO_ROOT, params_dir
 
 DISTRICT = "全区"  # the town value of a district-wide run
@@ -35,15 +36,9 @@ class RegistryError(ValueError):
     """The run file is missing or invalid. Messages are Chinese."""
 
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def parse_day(text: str) -> dt.date:
-    """A date written exactly YYYY-MM-DD (the form of every date parameter); ValueError otherwise."""
-    text = str(text).strip()
-    if not _ISO_DAY.match(text):
-        raise ValueError(text)
-    return dt.date.fromisoformat(text)
+    """A date written exactly YYYY-MM-DD (the form of every date parameter); ValueError (Chinese) otherwise."""
+    return to_date(text)
 
 
 def default_registry_path() -> Path:

@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from jykn_lib.dates import to_date
+
 MANIFEST = "synth_manifest.json"
 
 
@@ -52,7 +54,7 @@ def ensure_synthetic_data(folder: str | os.PathLike, *, people: int, seed: int, 
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        generate(tmp, people=people, seed=seed, as_of=dt.date.fromisoformat(_day(as_of)))
+        generate(tmp, people=people, seed=seed, as_of=to_date(as_of))
         if synth_matches(folder, people=people, seed=seed, as_of=as_of):  # another process finished first
             return False
         if folder.exists():
@@ -69,8 +71,4 @@ def ensure_synthetic_data(folder: str | os.PathLike, *, people: int, seed: int, 
 
 
 def _day(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return dt.date.fromisoformat(str(value).strip()).isoformat()
+    return to_date(value).isoformat()

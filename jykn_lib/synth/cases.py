@@ -442,9 +442,10 @@ def build_cases(world: World) -> None:
     c.add("e1_female_base55_past", "台账写明55岁基准的女性，已过55岁基准的法定退休日期（无失业登记）：退出E1",
           Design(sex="女", birth=f55[0][0], ledger="active", ledger_cats=("01",), women_base=55,
                  no_registration=True, recognised=w.days_before(500)), exits=["E1"])
-    c.add("e1_pension", "台账有效，已开始领取基本养老金（未到法定退休年龄）：退出E1",
+    c.add("e1_pension", "台账有效，已开始领取基本养老金（未到法定退休年龄）：退出E1；筛查排除（已领取养老金、已认定）",
           Design(cats=("01",), sex="男", ledger="active", recognised=rec, reg_date=reg, history_row=False),
-          after=lambda p: w.pension.add(pid=p.pid, start=w.days_before(100), group="named"), exits=["E1"])
+          after=lambda p: w.pension.add(pid=p.pid, start=w.days_before(100), group="named"), exits=["E1"],
+          label=(("01",), ("X_PENSION", "X_RECOGNISED"), ()))
     c.add("e2_no_ability", "台账有效，当前失业登记记载劳动能力为无：建议退出E2",
           Design(cats=("02",), excl=("X_NO_ABILITY",), ledger="active"))
     c.add("e5_unit_contribution", "台账有效（就业状态仍为未就业），近3个月有单位缴费：建议退出E5",

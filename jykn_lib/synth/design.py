@@ -18,8 +18,8 @@ import numpy as np
 from .population import OTHER_GUANGDONG, OTHER_PROVINCES, World, credit_code, to_day, ym
 
 EXCLUSION_ORDER = ["X_HUKOU_OUT", "X_HUKOU_UNMATCHED", "X_DECEASED", "X_UNDER_AGE", "X_RETIRED", "X_RETIRED_F50",
-                   "X_NO_ABILITY", "X_NOT_WILLING", "X_EMP_UNIT", "X_EMP_MARKET", "X_EMP_LEDGER", "X_RECOGNISED"]
-HINT_ORDER = ["H_HUKOU_CHECK", "H_FLEX", "H_SHAREHOLDER", "H_EXITED", "H_BY_APPLICATION"]
+                   "X_PENSION", "X_NO_ABILITY", "X_NOT_WILLING", "X_EMP_UNIT", "X_EMP_MARKET", "X_EMP_LEDGER", "X_RECOGNISED"]
+HINT_ORDER = ["H_HUKOU_CHECK", "H_FLEX", "H_SHAREHOLDER", "H_EXITED", "H_HOUSEHOLD_AREA"]
 EXIT_ORDER = ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10", "D1", "D2"]
 CATEGORY_CODES = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"]
 SPECIAL_TYPES = {"08": "戒毒康复", "09": "刑满释放", "10": "精神障碍康复"}

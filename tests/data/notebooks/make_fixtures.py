@@ -16,7 +16,7 @@ town: str = "全区"               # “全区”或一个镇街名称
 data_dir: str = "outputs/demo/data"   # 输入数据文件夹（相对路径以仓库根目录为准）
 out_dir: str = "outputs"         # 输出根目录：结果写入 <out_dir>/<quarter>/<镇街或区汇总>/'''
 
-SETUP = '''from jykn_lib.notebook_params import validate_parameters
+SETUP = '''from jykn_lib.kit import validate_parameters
 
 setup = validate_parameters(notebook="{id}", quarter=quarter, as_of=as_of, town=town,
                             data_dir=data_dir, out_dir=out_dir{extra})'''

@@ -1,4 +1,5 @@
-"""validate_parameters: the second cell of every notebook (jykn_lib.notebook_params), and the demo data it may build."""
+"""The kit's set-up (jykn_lib.kit.setup): validate_parameters, the second cell of every notebook, without side effects
+on the data; prepare_demo_data, the explicit call that builds the demo data; the quarter folder's provenance."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import jykn_lib.notebook_params as np_mod
-from jykn_lib.notebook_params import NotebookSetup, resolve_path, validate_parameters
+import jykn_lib.kit.setup as np_mod
+from jykn_lib.kit.setup import NotebookSetup, claim_quarter, prepare_demo_data, resolve_path, validate_parameters
 from jykn_lib.params import REPO_ROOT
 from jykn_lib.periods import Quarter
 from jykn_lib.runner import synthdata
@@ -184,18 +185,49 @@ def fake_synth(monkeypatch):
     return calls
 
 
-def test_default_demo_folder_is_built_when_absent(folders, tmp_path, monkeypatch, fake_synth):
+def test_validation_never_builds_data_and_the_demo_data_is_an_explicit_call(folders, tmp_path, monkeypatch,
+                                                                          fake_synth):
     demo_data = tmp_path / "demo" / "data"
     demo = {"data_dir": str(demo_data), "people": 50, "seed": 7, "as_of": dt.date(2026, 11, 26)}
     monkeypatch.setattr(np_mod, "load_yaml", lambda name: demo)
+    with pytest.raises(ValueError, match="不存在"):  # validation alone: no side effect, a missing folder is an error
+        call(folders, data_dir=str(demo_data))
+    assert fake_synth == [] and not demo_data.exists()
+    assert prepare_demo_data(str(demo_data)) is True
     s = call(folders, data_dir=str(demo_data))
     assert s.data_dir == demo_data.resolve() and (demo_data / "synth_manifest.json").is_file()
     assert fake_synth == [(50, 7, dt.date(2026, 11, 26))]
-    call(folders, data_dir=str(demo_data))  # exists now: not built again
+    assert prepare_demo_data(str(demo_data)) is False  # exists now: not built again
+    other = tmp_path / "demo" / "other"
+    assert prepare_demo_data(str(other)) is False and not other.exists()  # another folder is never a demo
     assert len(fake_synth) == 1
-    with pytest.raises(ValueError, match="不存在"):  # another missing folder is an error, not a demo
-        call(folders, data_dir=str(tmp_path / "demo" / "other"))
-    assert len(fake_synth) == 1
+
+
+def test_a_quarter_folder_made_from_other_data_is_not_overwritten(folders, tmp_path):
+    data, out = folders
+    call(folders)
+    other = tmp_path / "other_data"
+    other.mkdir()
+    with pytest.raises(ValueError, match="是用数据文件夹 .* 生成的"):
+        call((other, out))
+    call(folders)  # the same data folder again: fine
+    claim_quarter(out.resolve() / "2026Q4", other.resolve(), replace=True)  # what jykn run --replace does
+    assert call((other, out)).data_dir == other.resolve()
+    with pytest.raises(ValueError, match="生成的"):
+        call(folders)
+
+
+def test_notebook_defaults_are_the_demo_set():
+    """Every notebook's parameters cell defaults to params/demo.yaml as one set (quarter, as_of, folders)."""
+    import papermill
+
+    demo = np_mod.load_yaml("demo.yaml")
+    want = {"quarter": str(demo["quarter"]), "as_of": str(demo["as_of"]), "data_dir": demo["data_dir"],
+            "out_dir": demo["out_dir"]}
+    for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
+        declared = papermill.inspect_notebook(str(path))
+        got = {k: declared[k]["default"].strip("\"'") for k in want if k in declared}
+        assert got == {k: v for k, v in want.items() if k in declared}, path.name
 
 
 def test_ensure_synthetic_data(tmp_path, fake_synth):

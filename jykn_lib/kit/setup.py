@@ -1,17 +1,21 @@
 """The second cell of every notebook: validate the papermill parameters and derive the run's dates and folders.
 
+    prepare_demo_data(data_dir)          # explicit: builds the synthetic district only for the demo folder
     setup = validate_parameters(notebook="01", quarter=quarter, as_of=as_of, town=town,
                                 data_dir=data_dir, out_dir=out_dir)
 
-Raises ``ValueError`` with a Chinese message on a bad or unknown value (papermill itself only warns about a parameter
-the notebook does not declare; this call turns that into an error). Decisions:
+Validation has no side effect on the data: it raises ``ValueError`` with a Chinese message on a bad or unknown value
+(papermill itself only warns about a parameter the notebook does not declare; this call turns that into an error).
+It creates the run's output folders and claims the quarter folder for this data folder. Decisions:
 
 - ``as_of`` blank → the first working day of the quarter. A date outside the quarter is allowed (a late run, a rerun
   of an old quarter) but gives a warning; it must be a real YYYY-MM-DD date.
 - Relative ``data_dir``/``out_dir`` are relative to the repository root, whatever the kernel's working folder is
   (the batch runner passes absolute paths).
-- When ``data_dir`` is the demo folder of ``params/demo.yaml`` and does not exist, the synthetic district is built
-  there, so a notebook opened without arguments works.
+- A notebook's defaults are the demo set of ``params/demo.yaml`` (quarter, as_of, data and output folders), so a
+  notebook opened without arguments works and writes into the demo folder, never into a real quarter.
+- A quarter folder records the data folder it was made from (``<quarter>/.jykn/provenance.json``); a run from another
+  data folder is refused (``jykn run --replace`` hands the folder over explicitly).
 - Extra parameters (``phase`` …) must be declared for the notebook in ``params/notebooks.yaml`` (or the run file named
   by ``$JYKN_NOTEBOOKS``, which the batch runner sets) and are checked against their declared type.
 """
@@ -29,7 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from jykn_lib.params import REPO_ROOT, load_yaml
+from jykn_lib.dates import to_date
+from jykn_lib.files import atomic_json
+from jykn_lib.params import REPO_ROOT, Parameters, load_parameters, load_yaml
 from jykn_lib.periods import Quarter
 from jykn_lib.runner.registry import (
     BASE_PARAMETERS,
@@ -38,12 +44,14 @@ from jykn_lib.runner.registry import (
     REGISTRY_ENV,
     RegistryError,
     load_registry,
-    parse_day,
 )
 
-WORK_DIR_NAME = ".jykn"  # per-scope folder for caches and the run info the manifest collects
+WORK_DIR_NAME = ".jykn"  # per-scope folder for the run info the manifest collects, logs and the quarter's provenance
+PROVENANCE = "provenance.json"
+UNKNOWN_TOWN = "镇街不明"  # people with no town in any source: kept, listed in the district outputs
 
-__all__ = ["NotebookSetup", "validate_parameters", "resolve_path", "DISTRICT", "DISTRICT_DIR"]
+__all__ = ["NotebookSetup", "validate_parameters", "prepare_demo_data", "claim_quarter", "resolve_path", "DISTRICT",
+           "DISTRICT_DIR", "UNKNOWN_TOWN"]
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,22 @@ class NotebookSetup:
     out_root: Path
     scope_dir: Path  # <out>/<quarter>/<town or 区汇总>
     district_dir: Path  # <out>/<quarter>/区汇总
-    work_dir: Path  # <out>/<quarter>/区汇总/.jykn — caches shared by the district run and the town runs
+    work_dir: Path  # <out>/<quarter>/区汇总/.jykn
+    params: Parameters = field(repr=False, compare=False, default=None)
     extra: Mapping[str, Any] = field(default_factory=lambda: types.MappingProxyType({}))
+
+    @property
+    def quarter_dir(self) -> Path:
+        return self.out_root / self.quarter_str
+
+    @property
+    def results_dir(self) -> Path:
+        """Kept results (Parquet) of this scope: ``<scope>/results/``."""
+        return self.scope_dir / "results"
+
+    def district_results(self, notebook: str | None = None) -> Path:
+        """Kept results of a notebook's district run (default: this notebook), which its town runs read."""
+        return self.district_dir / "results" / (notebook or self.notebook)
 
     @property
     def scope_name(self) -> str:
@@ -84,11 +106,8 @@ class NotebookSetup:
 
     def write_info(self, row_counts: Mapping[str, Any] | None = None, figures: Mapping[str, Any] | None = None) -> Path:
         """Counts and key figures for the run manifest (no personal data: numbers and short labels only)."""
-        path = self.info_path
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"row_counts": dict(row_counts or {}), "figures": dict(figures or {})}
-        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
-        return path
+        return atomic_json(self.info_path, payload, personal=False, default=_json_default)
 
 
 def validate_parameters(
@@ -103,7 +122,8 @@ def validate_parameters(
     _check_injected(set(BASE_PARAMETERS) | set(extra))
     q = _quarter(quarter)
     day = _as_of(as_of, q)
-    town_name = _town(town)
+    params = load_parameters()
+    town_name = _town(town, params)
     data = _data_dir(data_dir)
     out = resolve_path(out_dir, "out_dir")
     extras = _extras(notebook, extra)
@@ -111,6 +131,7 @@ def validate_parameters(
     district_dir = out / str(q) / DISTRICT_DIR
     scope_dir = district_dir if town_name == DISTRICT else out / str(q) / town_name
     work_dir = district_dir / WORK_DIR_NAME
+    claim_quarter(out / str(q), data)
     for folder in (scope_dir, work_dir):
         folder.mkdir(parents=True, exist_ok=True)
     return NotebookSetup(
@@ -125,8 +146,38 @@ def validate_parameters(
         scope_dir=scope_dir,
         district_dir=district_dir,
         work_dir=work_dir,
+        params=params,
         extra=types.MappingProxyType(extras),
     )
+
+
+def prepare_demo_data(data_dir: str | os.PathLike) -> bool:
+    """Build the synthetic district of ``params/demo.yaml`` when ``data_dir`` is the demo folder and does not hold it
+    yet; any other folder is left alone. True if it was built. The explicit call of a notebook's set-up cell."""
+    demo = load_yaml("demo.yaml")
+    path = resolve_path(data_dir, "data_dir")
+    if path != resolve_path(demo["data_dir"], "data_dir"):
+        return False
+    from jykn_lib.runner.synthdata import ensure_synthetic_data
+
+    return ensure_synthetic_data(path, people=demo["people"], seed=demo["seed"], as_of=demo["as_of"])
+
+
+def claim_quarter(quarter_dir: Path, data_dir: Path, replace: bool = False) -> None:
+    """Record which data folder a quarter folder is made from; refuse another one unless ``replace``."""
+    record = quarter_dir / WORK_DIR_NAME / PROVENANCE
+    try:
+        made_from = json.loads(record.read_text(encoding="utf-8")).get("data_dir")
+    except (OSError, ValueError, AttributeError):
+        made_from = None
+    if made_from and made_from != str(data_dir) and not replace:
+        raise ValueError(
+            f"输出文件夹 {quarter_dir} 是用数据文件夹 {made_from} 生成的，本次的数据文件夹是 {data_dir}："
+            "为免用其他数据覆盖已有结果，本次未运行。请换一个输出文件夹（out_dir），"
+            "或确认要替换后用 jykn run --replace 运行。"
+        )
+    if made_from != str(data_dir):
+        atomic_json(record, {"data_dir": str(data_dir)}, personal=False)
 
 
 def resolve_path(value: str | os.PathLike, name: str) -> Path:
@@ -148,21 +199,11 @@ def _quarter(value: Any) -> Quarter:
 
 
 def _as_of(value: Any, q: Quarter) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        day = value
-    elif value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and not value.strip()):
         from jykn_lib.workdays import first_working_day_of_quarter
 
         return first_working_day_of_quarter(q)
-    elif isinstance(value, str):
-        try:
-            day = parse_day(value)
-        except ValueError:
-            raise ValueError(f"参数 as_of “{value}” 不是有效日期：应写成 YYYY-MM-DD（如 2026-11-26），或留空。") from None
-    else:
-        raise ValueError(f"参数 as_of 应为 YYYY-MM-DD 格式的文本，而不是 {value!r}。")
+    day = to_date(value, "参数 as_of ")
     if day not in q:
         warnings.warn(
             f"基准日 as_of {day} 不在 {q.label}（{q.start}～{q.end}）之内；按该日期计算。",
@@ -171,13 +212,11 @@ def _as_of(value: Any, q: Quarter) -> dt.date:
     return day
 
 
-def _town(value: Any) -> str:
-    from jykn_lib.contract import town_names
-
+def _town(value: Any, params: Parameters) -> str:
     if not isinstance(value, str):
         raise ValueError(f"参数 town 应为“{DISTRICT}”或一个镇街名称，而不是 {value!r}。")
     name = unicodedata.normalize("NFKC", value).strip()
-    towns = town_names()
+    towns = params.town_names()
     if name == DISTRICT or name in towns:
         return name
     raise ValueError(f"未知的镇街“{value}”：town 应为“{DISTRICT}”或以下之一：{'、'.join(towns)}。")
@@ -186,12 +225,6 @@ def _town(value: Any) -> str:
 def _data_dir(value: Any) -> Path:
     path = resolve_path(value, "data_dir")
     if path.is_dir():
-        return path
-    demo = load_yaml("demo.yaml")
-    if path == resolve_path(demo["data_dir"], "data_dir") and not path.exists():
-        from jykn_lib.runner.synthdata import ensure_synthetic_data
-
-        ensure_synthetic_data(path, people=demo["people"], seed=demo["seed"], as_of=demo["as_of"])
         return path
     what = "不是文件夹" if path.exists() else "不存在"
     raise ValueError(f"输入数据文件夹 {path} {what}（参数 data_dir，相对路径以仓库根目录 {REPO_ROOT} 为准）。")

@@ -1,0 +1,85 @@
+"""Exit conditions (退出情形) E1–E10 and the district's D1/D2 for people recognised on a date, with their evidence.
+
+E2, E3, E7, E8 and E9 have no data source: they come only from the towns' answers (``declared``: one row per person
+and exit code, from the returned 核实表); every code a town may answer is listed in ``rules.exits.town_answer_codes``.
+Which codes the district applies itself (E1, D1) is ``rules.exits.direct_codes``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..dates import add_months
+from ..params import Parameters
+from .collect import Collector, age_text, employer_suffix, fmt_date
+
+
+def recognised_people(tables, as_of: dt.date) -> pd.DataFrame:
+    """Ledger people 有效 on ``as_of`` (认定日期 ≤ as_of, and 有效 or 已退出 after as_of), one row per person."""
+    ledger = tables.get("ledger")
+    if ledger is None or ledger.empty:
+        return pd.DataFrame({"id_number": pd.Series(dtype=object), "eval_date": pd.Series(dtype="datetime64[ns]")})
+    on = pd.Timestamp(as_of)
+    rec = pd.to_datetime(ledger["recognised_date"], errors="coerce")
+    ext = pd.to_datetime(ledger.get("exit_date", pd.Series(pd.NaT, index=ledger.index)), errors="coerce")
+    status = ledger["status"]
+    mask = (rec <= on) & ((status == "有效") | ((status == "已退出") & ext.notna() & (ext > on)))
+    people = ledger.loc[mask, ["id_number"]].copy()
+    people["eval_date"] = on
+    if "women_base" in ledger:
+        people["women_base"] = pd.to_numeric(ledger.loc[mask, "women_base"], errors="coerce")
+    return people.drop_duplicates("id_number", keep="last").reset_index(drop=True)
+
+
+def check_declared(declared: pd.DataFrame, params: Parameters, on: dt.date) -> pd.DataFrame:
+    """The towns' answers as (id_number, code, evidence); a code a town may not answer is a programming error."""
+    allowed = set(params["rules.exits.town_answer_codes"].at(on))
+    bad = sorted(set(declared["code"]) - allowed)
+    if bad:
+        raise ValueError(f"镇街核实结果中的退出原因 {'、'.join(bad)} 不是镇街可填报的退出原因（{'、'.join(sorted(allowed))}）")
+    out = declared[["id_number", "code"]].copy()
+    out["evidence"] = declared["evidence"] if "evidence" in declared else "镇街核实"
+    return out
+
+
+def exit_conditions(f: pd.DataFrame, people: pd.DataFrame, params: Parameters, c: Collector,
+                    declared: pd.DataFrame | None = None) -> None:
+    d = f["eval_date"]
+    pension_text = "养老待遇开始日期 " + fmt_date(f["pension_start"])
+    retired_text = age_text(f) + "，法定退休日期" + fmt_date(f["retirement_date"])
+    c.add("E1", f["retired"] | f["pension_started"], np.where(f["pension_started"], pension_text, retired_text))
+    c.add("E2", f["no_ability"], "失业登记记载无劳动能力")
+    refusal_n = params["rules.exits.e4_refusal_count"].at_many(d)
+    c.add("E4", f["refusals_in_window"] >= refusal_n, "近期拒绝服务 " + f["refusals_in_window"].astype(str) + " 次")
+    emp_text = (
+        np.where(f["emp_unit"], "单位缴费所属期 " + f["emp_unit_periods"].fillna("") + employer_suffix(f), "")
+        + np.where(f["emp_market"], " 市场主体：" + f["emp_market_entities"].fillna(""), "")
+        + np.where(f["emp_ledger"], " 台账就业状态：" + f["ledger_employment_status"].fillna(""), "")
+        + np.where(f["reg_cancelled"], " 失业登记已注销 " + fmt_date(f["reg_cancel_date"]), "")
+    )
+    c.add("E5", f["employed"] | f["reg_cancelled"], pd.Series(emp_text).str.strip())
+    household = [str(k).zfill(2) for k in params["rules.categories.household_categories"].constant_over(d)]
+    cats = f["ledger_categories"].fillna("").str.split(",")
+    in_household_cat = cats.map(lambda cs: any(x in household for x in cs)).astype(bool)
+    c.add("E6", in_household_cat & f["household_other_employed"], "家庭成员已有就业")
+    months10 = params["rules.exits.e10_no_contact_months"].at_many(d).astype(np.int64)
+    baseline = f["last_contact"].fillna(f["ledger_recognised_date"])
+    cutoff = pd.Series(add_months(d, -months10), index=f.index)
+    c.add("E10", baseline.notna() & (baseline < cutoff), "最后有效联系 " + fmt_date(baseline))
+    c.add("D1", f["deceased"], "户籍状态：死亡")
+    out_statuses = params["rules.exits.out_of_province_statuses"].constant_over(d)
+    c.add("D2", f["hukou_found"] & f["hukou_status_on"].isin(out_statuses), "户籍状态：" + f["hukou_status_on"].fillna(""))
+
+    if declared is not None and not declared.empty:
+        row_of = pd.Series(np.arange(len(people)), index=people["id_number"].astype(str).to_numpy())
+        dec = declared[declared["id_number"].astype(str).isin(row_of.index)]
+        for code, grp in dec.groupby("code", sort=False):
+            mask = np.zeros(len(people), dtype=bool)
+            mask[row_of.loc[grp["id_number"].astype(str)].to_numpy()] = True
+            evidence = pd.Series("", index=range(len(people)), dtype=object)
+            evidence.iloc[row_of.loc[grp["id_number"].astype(str)].to_numpy()] = grp["evidence"].astype(str).to_numpy()
+            c.add(code, mask, evidence)
+
