@@ -39,7 +39,7 @@ class Source:
     name: str
     title: str
     origin: str
-    key: str  # "none", "person_unique" or a field name
+    key: str  # "none", "person_unique", "one_active_per_person" or a field name
     columns: tuple[Column, ...]
     resolve: tuple[str, ...] = ()
     resolve_text: str | None = None
@@ -64,7 +64,12 @@ class Source:
         """The field that must be unique (id_number for person_unique sources), or None."""
         if self.key == "none":
             return None
-        return "id_number" if self.key == "person_unique" else self.key
+        return "id_number" if self.key in ("person_unique", "one_active_per_person") else self.key
+
+    @property
+    def active_only(self) -> bool:
+        """Only rows with 状态 有效 must be unique per person (the ledger: one row per recognition)."""
+        return self.key == "one_active_per_person"
 
     def headers(self) -> dict[str, str]:
         """field → Chinese header."""

@@ -690,6 +690,9 @@ def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> 
 
     if key and len(all_rows):
         conflict = all_rows[key].duplicated(keep=False).to_numpy()
+        if src.active_only:  # the ledger: earlier recognitions (已退出) are history, only two 有效 rows conflict
+            ids = all_rows[key].where((all_rows["status"] == "有效").fillna(False))
+            conflict = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
         if conflict.any():
             sub = all_rows[conflict].copy()
             sub["_seq"] = np.arange(len(sub))

@@ -137,7 +137,8 @@ def _allowed(c: Column) -> str:
 def _instructions(source: Source) -> Sheet:
     rows = [{"列名": c.header, "是否必填": "必填" if c.required else "选填", "类型": _TYPE_TEXT[c.type],
              "可填写的值或格式": _allowed(c)} for c in source.columns]
-    per_person = {"none": "同一人可有多行", "person_unique": "每人一行（同一公民身份号码只填一行）"}
+    per_person = {"none": "同一人可有多行", "person_unique": "每人一行（同一公民身份号码只填一行）",
+                  "one_active_per_person": "每次认定一行：同一人最多一条状态为“有效”的记录，此前已退出的记录保留"}
     key = per_person.get(source.key) or f"每个{source.column(source.key).header}一行"
     multi = [c.header for c in source.columns if c.type in ("categories", "exit_reason")]
     notes = [

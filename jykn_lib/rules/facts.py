@@ -314,7 +314,13 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
     cols = ["status", "recognised_date", "exit_date", "exit_reason", "categories", "employment_status",
             "employment_date", "women_base", "town"]
     t = _table(tables, "ledger", ["id_number", *cols])
-    j = _join(keys, t, cols).drop_duplicates("row", keep="last").set_index("row")
+    # one row per recognition: the latest recognition made by the date (its 有效 row first), else the earliest later one
+    j = _join(keys, t, cols)
+    j["_rec"] = _dates(j["recognised_date"])
+    j["_made"] = (j["_rec"] <= j["eval_date"]).astype(int)
+    j["_active"] = (j["status"] == "有效").fillna(False).astype(int)
+    j = j.sort_values(["row", "_made", "_rec", "_active", "_order"], kind="stable", na_position="first")
+    j = j.drop_duplicates("row", keep="last").set_index("row")
     index = keys["row"].to_numpy()
     out = pd.DataFrame(index=index)
     d = pd.Series(keys["eval_date"].to_numpy(), index=index)
