@@ -72,3 +72,65 @@ def test_no_threshold_literals_in_the_rule_code():
             if pattern.search(code):
                 offenders.append(f"{path.name}:{no}: {line.strip()}")
     assert not offenders, offenders
+
+
+# --- labels never restate a parameter's number (docs/notebook_kit.md "Words from the parameters") -----------------
+
+def _numbers(value) -> set[int]:
+    if isinstance(value, bool):
+        return set()
+    if isinstance(value, (int, float)):
+        return {int(value)} if float(value).is_integer() else set()
+    if isinstance(value, dict):
+        return set().union(*(_numbers(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_numbers(v) for v in value)) if value else set()
+    return set()
+
+
+def _parameter_numbers() -> set[int]:
+    from jykn_lib.params import load_parameters
+
+    found: set[int] = set()
+    for p in load_parameters().params.values():
+        for e in p.entries:
+            found |= _numbers(e.value)
+    return found - {0, 1}  # 0 and 1 occur in every text ("1年以上" is the category's official name, not a threshold)
+
+
+def restated_numbers(label: str, numbers: set[int]) -> list[int]:
+    from jykn_lib.rules.reasons import _PLACEHOLDER
+
+    text = _PLACEHOLDER.sub("", label)
+    return [int(n) for n in re.findall(r"\d+", text) if int(n) in numbers]
+
+
+def _labels() -> list[tuple[str, str]]:
+    import yaml
+
+    from jykn_lib.params import load_parameters
+    from jykn_lib.rules.reasons import reason_files
+
+    params = load_parameters()
+    out = []
+    for path in reason_files(params.root):
+        for kind, items in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            for code, item in (items or {}).items():
+                if "label" in item:
+                    out.append((f"{path.name}:{code}", str(item["label"])))
+    for code, name in params["rules.exits.names"].entries[-1].value.items():  # exit labels are these names
+        out.append((f"rules.exits.names:{code}", str(name)))
+    return out
+
+
+def test_no_label_restates_a_parameter_number():
+    numbers = _parameter_numbers()
+    offenders = [(where, label) for where, label in _labels() if restated_numbers(label, numbers)]
+    assert not offenders, f"这些标签直接写出了参数中的数字，请改用 {{参数名}} 引用：{offenders}"
+
+
+def test_the_label_check_fires():
+    numbers = _parameter_numbers()
+    assert restated_numbers("未满16周岁", numbers) == [16]
+    assert restated_numbers("6个月内3次及以上拒绝", numbers) == [6, 3]
+    assert restated_numbers("未满{rules.general.working_age_min}周岁", numbers) == []

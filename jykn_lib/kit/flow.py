@@ -105,18 +105,28 @@ def _expect(setup) -> dict[str, Any]:
             "quarter": setup.quarter_str, "extra": {k: str(v) for k, v in setup.extra.items()}}
 
 
+def results_name(setup, analysis: ModuleType) -> str:
+    """The kept result's folder under ``区汇总/results/``: the notebook id, with its phase when it has one
+    (``02_issue``, ``02_collect``), or what the analysis's ``results_name(setup)`` says (05: one per decision date)."""
+    if hasattr(analysis, "results_name"):
+        return analysis.results_name(setup)
+    phase = setup.extra.get("phase")
+    return f"{setup.notebook}_{phase}" if phase else setup.notebook
+
+
 def run(setup, analysis: ModuleType) -> Run:
     inputs = None
+    folder = setup.district_results(results_name(setup, analysis))
     if setup.is_district:
         inputs = read_inputs(setup, analysis)
         result = analysis.decide(inputs, setup)
         result.meta.update(_expect(setup), notebook=setup.notebook,
                            missing=[m for m in inputs.missing if m in analysis.SOURCES])
         result.tables.setdefault("sources", sources_summary(inputs, analysis))
-        save_result(result, setup.district_results())
+        save_result(result, folder)
         scoped = result
     else:
-        result = load_result(analysis.Result, setup.district_results(), expect=_expect(setup))
+        result = load_result(analysis.Result, folder, expect=_expect(setup))
         scoped = result.for_town(setup.town)
     outputs = list(analysis.workbooks(setup, result, inputs))
     figures = analysis.figures(scoped, setup)

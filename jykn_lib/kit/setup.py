@@ -79,9 +79,10 @@ class NotebookSetup:
         """Kept results (Parquet) of this scope: ``<scope>/results/``."""
         return self.scope_dir / "results"
 
-    def district_results(self, notebook: str | None = None) -> Path:
-        """Kept results of a notebook's district run (default: this notebook), which its town runs read."""
-        return self.district_dir / "results" / (notebook or self.notebook)
+    def district_results(self, name: str | None = None) -> Path:
+        """Kept results of a district run, ``区汇总/results/<name>/`` (default: this notebook's id), which its town runs
+        and later steps read (names: jykn_lib.kit.flow.results_name)."""
+        return self.district_dir / "results" / (name or self.notebook)
 
     @property
     def scope_name(self) -> str:

@@ -23,7 +23,15 @@ from ..params import ParameterError, load_yaml
 if TYPE_CHECKING:
     from ..params import Parameters
 
-KINDS = ("general", "category", "exclusion", "hint", "exit")
+KINDS = ("general", "category", "exclusion", "hint", "exit")  # the engine's kinds; the notebooks' files add their own
+
+
+def reason_files(root) -> list:
+    """params/reasons.yaml (the engine's codes), then each notebook's own codes in params/reasons/*.yaml."""
+    from pathlib import Path
+
+    root = Path(root)
+    return [root / "reasons.yaml", *sorted((root / "reasons").glob("*.yaml"))]
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)(?::([a-z0-9_.]+))?\}")
 
 
@@ -75,26 +83,30 @@ def _latest(params: "Parameters") -> dt.date:
 
 
 def _build(params: "Parameters", on: dt.date) -> dict[str, Reason]:
-    raw = load_yaml("reasons.yaml", params.root)
     sources = params.sources
     categories = {str(k).zfill(2): str(v) for k, v in params["rules.categories.names"].at(on).items()}
     exits = {str(k): str(v) for k, v in params["rules.exits.names"].at(on).items()}
     out: dict[str, Reason] = {}
-    for kind in KINDS:
-        for code, item in (raw.get(kind) or {}).items():
-            src = sources.get(item.get("source"))
-            if src is None:
-                raise ValueError(f"params/reasons.yaml：理由 {code} 引用了未登记的来源 {item.get('source')}")
-            if item.get("status") not in ("C", "P", "U"):
-                raise ValueError(f"params/reasons.yaml：理由 {code} 缺少 C/P/U 状态")
-            if kind == "category":
-                label = f"{code[1:]} {categories[code[1:]]}"
-            elif kind == "exit" and "label" not in item:
-                label = render(exits[code], params, on)
-            else:
-                label = render(item["label"], params, on)
-            out[code] = Reason(code=code, kind=kind, label=label, citation=src.citation(item.get("article")),
-                               status=item["status"], general=item.get("general"))
+    for path in reason_files(params.root):
+        raw = load_yaml(str(path.relative_to(params.root)), params.root) or {}
+        for kind, items in raw.items():
+            for code, item in (items or {}).items():
+                where = f"{path.relative_to(params.root)}：理由 {code}"
+                if code in out:
+                    raise ValueError(f"{where} 重复（已在其他理由文件中定义）")
+                src = sources.get(item.get("source"))
+                if src is None:
+                    raise ValueError(f"{where} 引用了未登记的来源 {item.get('source')}")
+                if item.get("status") not in ("C", "P", "U"):
+                    raise ValueError(f"{where} 缺少 C/P/U 状态")
+                if kind == "category":
+                    label = f"{code[1:]} {categories[code[1:]]}"
+                elif kind == "exit" and "label" not in item:
+                    label = render(exits[code], params, on)
+                else:
+                    label = render(item["label"], params, on)
+                out[code] = Reason(code=code, kind=kind, label=label, citation=src.citation(item.get("article")),
+                                   status=item["status"], general=item.get("general"))
     return out
 
 
