@@ -1,6 +1,6 @@
 """Calendar arithmetic used by the rules: completed years (周岁) and month offsets, vectorised.
 
-Conventions (RULES.md §0):
+Conventions (docs/rules.md §0):
 - age in 周岁 on a date counts the birthday on that date (born 1986-11-26 is 40 on 2026-11-26);
   someone born on 29 February turns a year older on 1 March in common years;
 - adding months keeps the day of month and clamps to the month's end (2024-02-29 + 12 months = 2025-02-28).

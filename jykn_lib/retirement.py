@@ -1,4 +1,4 @@
-"""Statutory retirement date under the 2025 phased reform (RULES.md §4), vectorised.
+"""Statutory retirement date under the 2025 phased reform (docs/rules.md §6), vectorised.
 
 The schedule is data (``params/rules/retirement/schedule.yaml``): for each group the original age, the number of
 birth months per month of delay, the cap, and the first affected birth cohort. One small function reads it::

@@ -62,7 +62,7 @@ def test_data_and_outputs_are_ignored_by_git():
 
 
 def test_no_threshold_literals_in_the_rule_code():
-    """Thresholds of RULES.md live in params/: the rule modules compare against parameters, never against numbers
+    """Thresholds of docs/rules.md live in params/: the rule modules compare against parameters, never against numbers
     such as 16, 40, 50, 55, 60 or month counts written in the code."""
     pattern = re.compile(r"(>=|<=|>|<|==)\s*(16|40|50|55|58|60|63|12|6|3|30|10|5)\b(?!\s*[:\]])")
     offenders = []

@@ -1,4 +1,4 @@
-"""Statutory retirement dates: every worked example of RULES.md §4.3 and both sides of each cohort boundary."""
+"""Statutory retirement dates: every worked example of docs/rules.md §6 算例 and both sides of each cohort boundary."""
 
 import datetime as dt
 
@@ -10,7 +10,7 @@ from jykn_lib.retirement import describe_age, retirement_date, retirement_dates,
 
 ON = dt.date(2026, 11, 26)
 
-# (birth year-month, group, delay months, statutory age, retirement year-month) — RULES.md §4.3
+# (birth year-month, group, delay months, statutory age, retirement year-month) — docs/rules.md §6 算例
 WORKED = [
     ("1964-12", "male", 0, "60岁", "2024-12"),
     ("1965-01", "male", 1, "60岁1个月", "2025-02"),

@@ -345,7 +345,7 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
 
 
 def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
-    """Household size and whether a checked member (or another member) has employment evidence, per RULES.md §0."""
+    """Household size and whether a checked member (or another member) has employment evidence, per docs/rules.md §0."""
     index = keys["row"].to_numpy()
     out = pd.DataFrame(index=index)
     out["household_size"] = 0
