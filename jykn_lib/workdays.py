@@ -223,10 +223,10 @@ AUDIT_RULES = {
 }
 
 
-def audit_dates(q: Quarter | str) -> tuple[dt.date, dt.date]:
+def audit_dates(q: Quarter | str, params=None) -> tuple[dt.date, dt.date]:
     """(issue date, return due date) of the quarterly verification, by the rules named in params ``rules.audit``."""
     q = Quarter.parse(q)
-    params = load_parameters()
+    params = params or load_parameters()
     out = []
     for name in ("rules.audit.issue_rule", "rules.audit.return_rule"):
         rule = params.value(name, on=q.start)
