@@ -1,12 +1,10 @@
-"""Rule engine at the scale of a large district, in one run.
+"""An in-memory district of N residents for the benchmarks: households, registered unemployed people, department
+lists, 24 months of contributions for the employed, market entities, a ledger and its services.
 
-Builds, in memory, a district of N residents (default 1,000,000) with households, registered unemployed people,
-department lists, 24 months of contributions for the employed and market entities, then times:
+    tables = build(1_000_000)          # the reader's source tables (field names of params/contract/sources.yaml)
 
-- the floor: the joins any implementation must do (unemployed ⋈ 户籍人口, ⋈ 社保缴费 in the window, household members);
-- ``evaluate`` (screening: every registered unemployed person) and ``evaluate_exits`` (every recognised person).
-
-Prints seconds and the ratio engine / floor. Usage: python benchmarks/bench_engine.py [N]
+Deterministic for a seed. The data is plausible, not a faithful district: enough of every source for the engine to do
+all its joins at scale.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ def build(n: int, seed: int = 7) -> dict[str, pd.DataFrame]:
     household = (np.arange(n) // 3).astype(str)
     hukou = pd.DataFrame({
         "id_number": ids, "household_id": household,
-        "area_type": np.where(rng.random(n) < 0.5, "城镇", "农村"), "town": "太和镇",
+        "area_type": np.where(rng.random(n // 3 + 1)[np.arange(n) // 3] < 0.5, "城镇", "农村"), "town": "太和镇",
         "hukou_status": np.where(rng.random(n) < 0.98, "正常", "迁出省外"), "change_date": pd.NaT,
     })
     unemployed = rng.random(n) < 0.06
@@ -69,6 +67,7 @@ def build(n: int, seed: int = 7) -> dict[str, pd.DataFrame]:
 
 
 def floor(tables) -> None:
+    """The joins any implementation must do: unemployed ⋈ 户籍人口, ⋈ 社保缴费 in the window, household members."""
     u = tables["unemployment"][["id_number"]]
     h = u.merge(tables["hukou"], on="id_number")
     c = tables["contributions"]
@@ -81,22 +80,3 @@ def timed(fn, *args, **kw):
     t = time.perf_counter()
     out = fn(*args, **kw)
     return time.perf_counter() - t, out
-
-
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    t_build, tables = timed(build, n)
-    people = tables["unemployment"][["id_number"]].assign(eval_date=AS_OF)
-    t_floor, _ = timed(floor, tables)
-    t_eval, ev = timed(evaluate, people, tables)
-    t_exit, ex = timed(evaluate_exits, tables, dt.date(2026, 11, 26))
-    print(f"居民 {len(tables['hukou']):,} 人；筛查 {len(people):,} 人；缴费 {len(tables['contributions']):,} 行；"
-          f"台账有效 {len(ex.summary):,} 人（构造数据 {t_build:.1f} 秒）")
-    print(f"基线（必要的连接，floor）：{t_floor:.2f} 秒")
-    print(f"evaluate（筛查）：{t_eval:.2f} 秒 = {t_eval / t_floor:.1f} × floor；"
-          f"符合 {int((ev.summary['outcome'] == 'candidate').sum()):,} 人")
-    print(f"evaluate_exits（审验）：{t_exit:.2f} 秒；提出退出 {int((ex.summary['exits'] != '').sum()):,} 人")
-
-
-if __name__ == "__main__":
-    main()
