@@ -92,7 +92,7 @@ def screened_population(tables, as_of: dt.date, params: Parameters) -> pd.DataFr
     ids = pd.Series(reg["id_number"].dropna().unique())
     keys = pd.DataFrame({"row": np.arange(len(ids)), "id_number": ids.astype("string[pyarrow]"),
                          "eval_date": pd.Timestamp(as_of)})
-    facts = F.registration_facts(keys, tables, params)
+    facts = F.registration_facts(keys, F.Sources({"unemployment": reg}), params)
     valid = facts["reg_valid"].to_numpy()
     people = pd.DataFrame({"id_number": ids[valid].to_numpy(), "eval_date": pd.Timestamp(as_of)})
     people["姓名"] = facts.loc[valid, "reg_name"].to_numpy()  # from the current registration row

@@ -29,7 +29,6 @@ from .exits import check_declared, exit_conditions, recognised_people
 from .general import general_conditions
 
 OUTCOMES = {"candidate": "符合条件", "excluded": "排除", "no_category": "无符合类别"}
-KEY_COLUMNS = ("id_number", "household_id")
 
 __all__ = ["OUTCOMES", "Evaluation", "build_facts", "evaluate", "evaluate_exits", "prepare_tables",
            "recognised_people"]
@@ -50,14 +49,8 @@ class Evaluation:
 
 
 def prepare_tables(tables) -> dict[str, pd.DataFrame]:
-    """Key columns as Arrow strings, once per evaluation, so that joins and membership tests stay vectorised."""
-    out = {}
-    for name, df in tables.items():
-        if df is None:
-            continue
-        cast = {c: "string[pyarrow]" for c in KEY_COLUMNS if c in df.columns and df[c].dtype != "string[pyarrow]"}
-        out[name] = df.astype(cast) if cast else df
-    return out
+    """The source tables as the engine takes them (a plain mapping; absent sources dropped)."""
+    return {name: df for name, df in tables.items() if df is not None}
 
 
 def _prepare(people: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +66,9 @@ def _prepare(people: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_facts(people: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
-    keys = people[["row", "id_number", "eval_date"]]
+    # every table cut to these people and their households, with integer person codes (facts.Sources)
+    tables = F.Sources.for_people(tables, people["id_number"])
+    keys = people[["row", "id_number", "eval_date"]].assign(_pid=tables.codes(people["id_number"]))
     base = people["women_base"] if "women_base" in people else None
     reg = F.registration_facts(keys, tables, params)
     reg_month = pd.Series(np.where(reg["reg_date"].notna(), month_index(reg["reg_date"]), -1), index=reg.index)

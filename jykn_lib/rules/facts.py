@@ -20,14 +20,119 @@ from ..retirement import retirement_dates
 EMPTY = pd.DataFrame()
 
 
+# --- person codes: every join of the engine is on integers --------------------------------------------------------
+#
+# An identity number (18 characters, the 18th a digit or X) is turned into an int64 without hashing: its first 17
+# digits as a number, times 11, plus the check character (X = 10) — injective, and read straight from the Arrow
+# string buffer. Every source table gets a ``_pid`` column once per evaluation (``Sources``); the joins then run on
+# integers. A value that is not such a number (the reader never lets one through; hand-made tables might) gets a
+# negative code from one dictionary shared by all tables, so that equal strings still match.
+
+_POW = 11
+
+
+def _fixed_width(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(n × width uint8 view, row mask of well-formed rows) of a string array whose rows are ``width`` bytes, or None."""
+    if arr.null_count or len(arr) == 0:
+        return None
+    large = pa.types.is_large_string(arr.type)
+    offs = np.frombuffer(arr.buffers()[1], dtype=np.int64 if large else np.int32)[arr.offset: arr.offset + len(arr) + 1]
+    if not (np.diff(offs) == width).all():
+        return None
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offs[0]: offs[0] + width * len(arr)]
+    return data.reshape(len(arr), width), np.ones(len(arr), dtype=bool)
+
+
+def _numeric_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 code, well-formed mask) per value; a code is meaningful only where the mask is True."""
+    arr = _arrow_strings(values)
+    n = len(arr)
+    codes = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    fixed = _fixed_width(arr, 18) if n else None
+    if fixed is None:  # mixed lengths or nulls: only the well-formed rows take the fast path
+        texts = arr.to_numpy(zero_copy_only=False)
+        good = np.array([isinstance(t, str) and len(t) == 18 for t in texts], dtype=bool) if n else ok
+        if good.any():
+            sub = pa.array(texts[good].tolist(), type=pa.string())
+            c, o = _numeric_codes(sub)
+            codes[good], ok[good] = c, o
+        return codes, ok
+    mat, _ = fixed
+    body = np.zeros(n, dtype=np.int64)
+    valid = np.ones(n, dtype=bool)
+    for j in range(17):
+        d = mat[:, j].astype(np.int64) - 48
+        valid &= (d >= 0) & (d <= 9)
+        body = body * 10 + d
+    last = mat[:, 17].astype(np.int64)
+    check = np.where(last == 88, 10, last - 48)  # "X"
+    valid &= (check >= 0) & (check <= 10)
+    return body * _POW + check, valid
+
+
+class Sources(dict):
+    """The source tables, each with ``_pid`` (the person code of its 公民身份号码) and 户籍人口 with ``_hid``.
+
+    ``Sources.for_people(tables, ids)`` first cuts every person-keyed table to the people asked about and the members
+    of their households — one string hash lookup per table — so that everything after runs on that population, not
+    on the whole district.
+    """
+
+    def __init__(self, tables, universe: pd.Series | None = None):
+        super().__init__()
+        self._odd: dict[str, int] = {}  # codes of values that are not well-formed identity numbers
+        for name, df in tables.items():
+            if df is None:
+                continue
+            if universe is not None and "id_number" in df.columns and len(df):
+                df = df[isin(df["id_number"], universe)]
+            if "id_number" in df.columns and "_pid" not in df.columns:
+                df = df.assign(_pid=self.codes(df["id_number"]))
+            if name == "hukou" and "household_id" in df.columns and "_hid" not in df.columns:
+                df = df.assign(_hid=pd.factorize(df["household_id"].astype(object), use_na_sentinel=True)[0])
+            self[name] = df
+
+    @classmethod
+    def for_people(cls, tables, ids: pd.Series) -> "Sources":
+        h = tables.get("hukou")
+        universe = pd.Series(pd.unique(pd.Series(ids).astype(str)))
+        if h is not None and len(h) and "household_id" in h.columns:
+            own = h.loc[isin(h["id_number"], universe), "household_id"].dropna()
+            if len(own):
+                members = h.loc[isin(h["household_id"].astype(object), own), "id_number"].astype(str)
+                universe = pd.Series(pd.unique(pd.concat([universe, members], ignore_index=True)))
+        return cls(tables, universe)
+
+    def codes(self, values) -> np.ndarray:
+        codes, ok = _numeric_codes(values)
+        if not ok.all():
+            texts = pd.Series(values).astype(object).to_numpy()
+            for i in np.flatnonzero(~ok):
+                key = str(texts[i])
+                codes[i] = self._odd.setdefault(key, -1 - len(self._odd))
+        return codes
+
+
+def person_codes(keys: pd.DataFrame, tables) -> np.ndarray:
+    """The keys' person codes (their ``_pid`` column if present, else looked up in the tables' codes)."""
+    if "_pid" in keys.columns:
+        return keys["_pid"].to_numpy(dtype=np.int64)
+    return (tables if isinstance(tables, Sources) else Sources({})).codes(keys["id_number"])
+
+
 def _table(tables, name: str, columns: list[str]) -> pd.DataFrame:
     """A source table with at least ``columns`` (an absent source is an empty table)."""
     df = tables.get(name)
     if df is None or len(df) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        out["_pid"] = pd.Series(dtype=np.int64)
+        return out
     missing = [c for c in columns if c not in df.columns]
     if missing:
         df = df.assign(**{c: pd.NA for c in missing})
+    if "_pid" not in df.columns and "id_number" in df.columns:
+        df = df.assign(_pid=Sources({}).codes(df["id_number"]))
     return df
 
 
@@ -36,29 +141,55 @@ def _dates(series: pd.Series) -> pd.Series:
 
 
 def _arrow_strings(values) -> pa.Array:
-    arr = pa.array(values, from_pandas=True) if not isinstance(values, pa.Array) else values
+    if isinstance(values, pd.Series) and hasattr(values.array, "_pa_array"):
+        arr = values.array._pa_array
+    else:
+        arr = pa.array(values, from_pandas=True) if not isinstance(values, (pa.Array, pa.ChunkedArray)) else values
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pa.array(pd.Series(values).astype(object).where(pd.Series(values).notna(), None).astype(str).to_numpy(),
                        type=pa.string())
-    return arr.cast(pa.string())
+    return arr
 
 
 def isin(values: pd.Series, wanted) -> np.ndarray:
     """Fast membership for string columns (pandas' isin is slow when object and Arrow strings meet)."""
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
-    hay = pc.unique(_arrow_strings(pd.Series(wanted)))
-    out = pc.is_in(_arrow_strings(values), value_set=hay)
+    hay = pc.unique(_arrow_strings(pd.Series(wanted)).cast(pa.string()))
+    out = pc.is_in(_arrow_strings(values).cast(pa.string()), value_set=hay)
     return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Rows of ``table`` for the keys' people, with the keys' ``row`` and ``eval_date`` attached."""
-    sub = table.loc[isin(table["id_number"], keys["id_number"]), ["id_number", *columns]]
-    sub = sub.reset_index(drop=True).reset_index(names="_order")  # file order, for ties
-    return keys[["row", "id_number", "eval_date"]].merge(sub, on="id_number", how="inner")
+def code_in(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Membership of integer codes (a hash lookup, no sorting)."""
+    if len(codes) == 0 or len(wanted) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    return pd.Index(np.unique(wanted)).get_indexer(codes) >= 0
+
+
+def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str], tables=None) -> pd.DataFrame:
+    """Rows of ``table`` for the keys' people, with the keys' ``row``, ``id_number`` and ``eval_date`` attached
+    (every pair of a key and a table row of the same person; ``_order`` is the table row's position, file order)."""
+    kc = person_codes(keys, tables)
+    tc = table["_pid"].to_numpy(dtype=np.int64)
+    sel = np.flatnonzero(code_in(tc, kc))
+    order_k = np.argsort(kc, kind="stable")
+    sorted_k = kc[order_k]
+    sub = tc[sel]
+    start = np.searchsorted(sorted_k, sub, "left")
+    count = np.searchsorted(sorted_k, sub, "right") - start
+    total = int(count.sum())
+    t_idx = np.repeat(sel, count)
+    offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    k_idx = order_k[np.repeat(start, count) + offset]
+    out = pd.DataFrame({"row": keys["row"].to_numpy()[k_idx], "id_number": keys["id_number"].to_numpy()[k_idx],
+                        "eval_date": keys["eval_date"].to_numpy()[k_idx]})
+    for c in columns:
+        out[c] = table[c].take(t_idx).reset_index(drop=True)
+    out["_order"] = t_idx
+    return out
 
 
 def _any_by_row(frame: pd.DataFrame, mask, index) -> pd.Series:
@@ -107,7 +238,7 @@ def registration_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.Dat
     """The current 失业登记 (latest with 失业登记日期 ≤ date) and whether it is valid on the date."""
     cols = ["reg_date", "reg_status", "cancel_date", "name", "town", "village", "phone", "able", "willing"]
     t = _table(tables, "unemployment", ["id_number", *cols])
-    j = _join(keys, t, cols)
+    j = _join(keys, t, cols, tables)
     j["reg_date"] = _dates(j["reg_date"])
     j["cancel_date"] = _dates(j["cancel_date"])
     j = j[j["reg_date"] <= j["eval_date"]]
@@ -143,7 +274,7 @@ def hukou_status_on(status: pd.Series, change_date: pd.Series, on: pd.Series) ->
 def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     cols = ["household_id", "area_type", "town", "village", "hukou_status", "change_date"]
     t = _table(tables, "hukou", ["id_number", *cols])
-    j = _join(keys, t, cols).drop_duplicates("row", keep="last").set_index("row")
+    j = _join(keys, t, cols, tables).drop_duplicates("row", keep="last").set_index("row")
     out = pd.DataFrame(index=keys["row"].to_numpy())
     out["hukou_found"] = out.index.isin(j.index)
     for c in cols:
@@ -167,7 +298,7 @@ def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
 
 def dibao_active(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
     t = _table(tables, "dibao", ["id_number", "assistance_type", "start_date", "end_date"])
-    j = _join(keys, t, ["assistance_type", "start_date", "end_date"])
+    j = _join(keys, t, ["assistance_type", "start_date", "end_date"], tables)
     types = _param(params, "rules.categories.c03.assistance_types", keys["eval_date"])
     start, end = _dates(j["start_date"]), _dates(j["end_date"])
     ok = j["assistance_type"].isin(types) & (start <= j["eval_date"]) & (end.isna() | (end >= j["eval_date"]))
@@ -177,7 +308,7 @@ def dibao_active(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
 def disability_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     index = keys["row"].to_numpy()
     t = _table(tables, "disability", ["id_number", "cert_status", "issue_date"])
-    j = _join(keys, t, ["cert_status", "issue_date"])
+    j = _join(keys, t, ["cert_status", "issue_date"], tables)
     valid = _param(params, "rules.categories.c02.valid_cert_statuses", keys["eval_date"])
     issued = _dates(j["issue_date"])
     ok = j["cert_status"].fillna(valid[0] if valid else "有效").isin(valid) & (issued.isna() | (issued <= j["eval_date"]))
@@ -185,7 +316,7 @@ def disability_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataF
     out["disability_cert"] = _any_by_row(j, ok, index)
 
     v = _table(tables, "veteran", ["id_number", "discharge_date", "disability_cert_no"])
-    jv = _join(keys, v, ["discharge_date", "disability_cert_no"])
+    jv = _join(keys, v, ["discharge_date", "disability_cert_no"], tables)
     discharged = _dates(jv["discharge_date"]) <= jv["eval_date"]
     out["veteran"] = _any_by_row(jv, discharged, index)
     has_cert = jv["disability_cert_no"].astype("string").str.strip().fillna("").str.len() > 0
@@ -196,12 +327,13 @@ def disability_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataF
 def listed(keys: pd.DataFrame, tables, name: str) -> pd.Series:
     """In a plain list (原建档立卡)."""
     t = _table(tables, name, ["id_number"])
-    return pd.Series(isin(keys["id_number"], t["id_number"]), index=keys["row"].to_numpy())
+    return pd.Series(code_in(person_codes(keys, tables), t["_pid"].to_numpy(dtype=np.int64)),
+                     index=keys["row"].to_numpy())
 
 
 def landless_all(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
     t = _table(tables, "landless", ["id_number", "expropriation_date", "all_land_lost"])
-    j = _join(keys, t, ["expropriation_date", "all_land_lost"])
+    j = _join(keys, t, ["expropriation_date", "all_land_lost"], tables)
     need_all = bool(_param(params, "rules.categories.c06.require_all_land_lost", keys["eval_date"]))
     lost = j["all_land_lost"].astype("boolean").fillna(False).astype(bool) if need_all else True
     when = _dates(j["expropriation_date"])
@@ -210,7 +342,7 @@ def landless_all(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
 
 def special_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     t = _table(tables, "special", ["id_number", "person_type", "date"])
-    j = _join(keys, t, ["person_type", "date"])
+    j = _join(keys, t, ["person_type", "date"], tables)
     mapping = _param(params, "rules.categories.special_person_types", keys["eval_date"])
     when = _dates(j["date"])
     dated_ok = when.isna() | (when <= j["eval_date"])
@@ -222,7 +354,7 @@ def special_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
 
 def pension_started(keys: pd.DataFrame, tables) -> pd.DataFrame:
     t = _table(tables, "pension", ["id_number", "start_date"])
-    j = _join(keys, t, ["start_date"])
+    j = _join(keys, t, ["start_date"], tables)
     j["start_date"] = _dates(j["start_date"])
     j = j[j["start_date"] <= j["eval_date"]]
     first = j.groupby("row")["start_date"].min()
@@ -256,13 +388,12 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
     weak_types = _param(params, "rules.evidence.weak_contribution_types", dates)
 
     t = _table(tables, "contributions", ["id_number", "period", "contrib_type", "employer"])
-    k = keys[["row", "id_number", "eval_date"]].assign(
-        _eval_month=month_index(dates), _lookback=lookback,
-        _reg_month=(reg_month.to_numpy() if reg_month is not None else -1),
-    )
-    j = _join(k, t, ["period", "contrib_type", "employer"]).merge(
-        k[["row", "_eval_month", "_lookback", "_reg_month"]], on="row", how="left"
-    )
+    k = keys.assign(_eval_month=month_index(dates), _lookback=lookback,
+                    _reg_month=(reg_month.to_numpy() if reg_month is not None else -1))
+    j = _join(k, t, ["period", "contrib_type", "employer"], tables)
+    at = pd.Index(k["row"].to_numpy()).get_indexer(j["row"].to_numpy())  # each joined row's key
+    for c in ("_eval_month", "_lookback", "_reg_month"):
+        j[c] = np.asarray(k[c].to_numpy())[at]
     p = period_index(j["period"])
     in_window = (p <= j["_eval_month"]) & (p >= j["_eval_month"] - j["_lookback"])
     unit = j["contrib_type"].isin(unit_types)
@@ -283,7 +414,7 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
     weak_roles = _param(params, "rules.evidence.weak_roles", dates)
     active = _param(params, "rules.evidence.active_entity_statuses", dates)
     m = _table(tables, "market", ["id_number", "entity_name", "role", "entity_status", "founded_date", "closed_date"])
-    jm = _join(keys, m, ["entity_name", "role", "entity_status", "founded_date", "closed_date"])
+    jm = _join(keys, m, ["entity_name", "role", "entity_status", "founded_date", "closed_date"], tables)
     founded, closed = _dates(jm["founded_date"]), _dates(jm["closed_date"])
     exists = (founded.isna() | (founded <= jm["eval_date"])) & (
         jm["entity_status"].isin(active) | (closed.notna() & (closed > jm["eval_date"]))
@@ -315,7 +446,7 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
             "employment_date", "women_base", "town"]
     t = _table(tables, "ledger", ["id_number", *cols])
     # one row per recognition: the latest recognition made by the date (its 有效 row first), else the earliest later one
-    j = _join(keys, t, cols)
+    j = _join(keys, t, cols, tables)
     j["_rec"] = _dates(j["recognised_date"])
     j["_made"] = (j["_rec"] <= j["eval_date"]).astype(int)
     j["_active"] = (j["status"] == "有效").fillna(False).astype(int)
@@ -361,30 +492,33 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
         return out
     member_statuses = _param(params, "rules.categories.household_member_statuses", keys["eval_date"])
     t = _table(tables, "hukou", ["id_number", "household_id", "hukou_status", "change_date", "area_type", "relation"])
-    asked = pd.DataFrame(
-        {"row": index[have], "household_id": hh.to_numpy()[have], "eval_date": keys["eval_date"].to_numpy()[have],
-         "self_id": keys["id_number"].to_numpy()[have]}
-    )
-    members = t.loc[isin(t["household_id"].astype(object), asked["household_id"]),
-                    ["id_number", "household_id", "hukou_status", "change_date", "area_type", "relation"]]
+    if "_hid" not in t.columns:
+        t = t.assign(_hid=pd.factorize(t["household_id"].astype(object), use_na_sentinel=True)[0])
+    # the asked person's household code: from their own 户籍人口 row
+    self_rows = pd.Index(t["_pid"].to_numpy()).get_indexer(person_codes(keys, tables)[have])
+    asked = pd.DataFrame({"row": index[have], "household_id": hh.to_numpy()[have],
+                          "_hid": np.where(self_rows >= 0, t["_hid"].to_numpy()[np.maximum(self_rows, 0)], -1),
+                          "eval_date": keys["eval_date"].to_numpy()[have],
+                          "self_pid": person_codes(keys, tables)[have]})
+    members = t.loc[code_in(t["_hid"].to_numpy(), asked["_hid"].to_numpy()),
+                    ["_pid", "id_number", "_hid", "household_id", "hukou_status", "change_date", "area_type", "relation"]]
     area, unknown = household_area(members, params, keys["eval_date"])
-    asked_area = asked["household_id"].map(area)
-    out.loc[asked["row"].to_numpy(), "household_area_type"] = asked_area.to_numpy()
+    out.loc[asked["row"].to_numpy(), "household_area_type"] = asked["household_id"].map(area).to_numpy()
     out.loc[asked["row"].to_numpy(), "household_area_unknown"] = asked["household_id"].isin(unknown).to_numpy()
-    pairs = asked.merge(members.drop(columns=["area_type", "relation"]), on="household_id", how="inner")
+    pairs = asked.merge(members.drop(columns=["area_type", "relation", "household_id"]), on="_hid", how="inner")
     status_on = hukou_status_on(pairs["hukou_status"], pairs["change_date"], pairs["eval_date"])
     pairs = pairs[status_on.isin(member_statuses).to_numpy()].reset_index(drop=True)
     if pairs.empty:
         return out
     pairs["pair"] = np.arange(len(pairs))
-    mkeys = pairs[["pair", "id_number", "eval_date"]].rename(columns={"pair": "row"})
+    mkeys = pairs[["pair", "id_number", "eval_date", "_pid"]].rename(columns={"pair": "row"})
     mperson = person_facts(mkeys, None, params)
     mreg = registration_facts(mkeys, tables, params)
     memp = employment_facts(mkeys, tables, params)
     checked = mperson["working_age"] & ~mreg["no_ability"] & ~mreg["not_willing"]
     pairs["checked"] = checked.to_numpy()
     pairs["employed"] = memp["employed"].to_numpy()
-    pairs["is_self"] = (pairs["id_number"] == pairs["self_id"]).to_numpy()
+    pairs["is_self"] = (pairs["_pid"] == pairs["self_pid"]).to_numpy()
     pairs["poverty"] = listed(mkeys, tables, "poverty").to_numpy()
     g = pairs.groupby("row")
     out.loc[g.size().index, "household_size"] = g.size().to_numpy()
@@ -423,7 +557,7 @@ def service_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
     index = keys["row"].to_numpy()
     dates = keys["eval_date"]
     t = _table(tables, "services", ["id_number", "service_date", "method", "result"])
-    j = _join(keys, t, ["service_date", "method", "result"])
+    j = _join(keys, t, ["service_date", "method", "result"], tables)
     j["service_date"] = _dates(j["service_date"])
     j = j[j["service_date"] <= j["eval_date"]]
     window = _scalar_per_row(params, "rules.exits.e4_refusal_window_months", dates)
