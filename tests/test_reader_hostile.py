@@ -471,3 +471,24 @@ def test_utf16_text_named_xls_is_told_to_be_renamed(tmp_path):
     path.write_bytes("公民身份号码\t姓名\n".encode("utf-16"))
     ds = read_files([path])
     assert ds.problems["规则代码"].tolist() == ["FILE_WRONG_TYPE"] and "低保人员.csv" in ds.errors[0]
+
+
+def test_xls_precheck_knows_both_error_records():
+    """BOOLERR with its error flag (what xlwt wrote above), and a FORMULA record whose cached result is an error
+    (Excel's layout: type 2, the error code, 0xFFFF at the end of the result)."""
+    import struct
+
+    boolerr = struct.pack("<HHHHHBB", 0x0205, 8, 3, 1, 15, 0x2A, 1)
+    formula = struct.pack("<HHHHH", 0x0006, 26, 3, 1, 15) + bytes([2, 0, 0x07, 0, 0, 0, 0xFF, 0xFF]) + bytes(12)
+    number = struct.pack("<HHHHH", 0x0006, 26, 3, 1, 15) + struct.pack("<d", 42.0) + bytes(12)
+    assert engines._XLS_ERROR[0].search(boolerr) and engines._XLS_ERROR[1].search(formula)
+    assert not any(p.search(number) for p in engines._XLS_ERROR)
+    assert not engines._XLS_ERROR[0].search(struct.pack("<HHHHHBB", 0x0205, 8, 3, 1, 15, 1, 0))  # TRUE, not error
+
+
+def test_xlsx_saved_with_the_xls_extension_reads_the_same(tmp_path):
+    shutil.copyfile(HOSTILE / "公益性岗位.xlsx", tmp_path / "公益性岗位.xls")
+    ds = read_files([tmp_path / "公益性岗位.xls"])
+    expected = read("公益性岗位.xlsx")
+    assert ds.errors == [] and ds.files["读入行数"].tolist() == expected.files["读入行数"].tolist()
+    assert ds.tables["posts"].drop(columns="_file").equals(expected.tables["posts"].drop(columns="_file"))

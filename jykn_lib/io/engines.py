@@ -8,9 +8,10 @@ permission, a 0-byte file, a text file named .xlsx, a broken zip, a BOM followed
 ``detail`` for the log, never shown.
 
 Cost of the hidden-cell probes: an .xlsx sheet's XML is decompressed and searched for ``<f`` and ``t="e"`` only when
-the sheet has blank cells in the data area (or the XML says the sheet is longer than what calamine returned), about
-a tenth of the time calamine takes; an .xls file is searched for the BIFF records of error cells (a byte pattern) and
-parsed again with xlrd only when one is found.
+the sheet has blank cells in the used columns (or its <dimension> says it is longer than what calamine returned, or
+says nothing): measured at about 0.25 s of CPU for 100,000 rows × 9 columns, a fifth of calamine's own parse and under
+a tenth of the whole read; a full sheet costs nothing. An .xls file is searched for the BIFF records of error cells (a
+byte pattern, ~0.005 s for 60,000 rows) and parsed again with xlrd only when one is found.
 """
 
 from __future__ import annotations
@@ -344,12 +345,13 @@ def _col_index(letters: bytes) -> int:
 
 # BIFF8 records of an error: BOOLERR (0x0205, length 8, flag 1 = error) and FORMULA (0x0006) whose cached result is an
 # error (result type 2, 0xFFFF in its last two bytes). A hit only means "look closer": xlrd then reads the cells.
-_XLS_ERROR = re.compile(rb"\x05\x02\x08\x00[\s\S]{7}\x01|\x06\x00[\s\S]{8}\x02[\s\S]{5}\xff\xff")
+# Two patterns, each starting with its record type (a literal prefix keeps the search fast; one alternation is 10x slower).
+_XLS_ERROR = (re.compile(rb"\x05\x02\x08\x00[\s\S]{7}\x01"), re.compile(rb"\x06\x00[\s\S]{8}\x02[\s\S]{5}\xff\xff"))
 
 
 def _xls_hidden(path: Path) -> dict[str, list[Hidden]]:
     data = path.read_bytes()
-    if not _XLS_ERROR.search(data):
+    if not any(p.search(data) for p in _XLS_ERROR):
         return {}
     import xlrd
 

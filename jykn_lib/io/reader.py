@@ -455,7 +455,7 @@ def _read_file(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLo
             ignored.append((f"{rel}（工作表“{name}”）", f"表头不完整（缺少{_missing_text(src, layout)}），且没有数据行，未读取"))
             continue
         read = "、".join(f"“{x.sheet.name}”" for x in complete)
-        refusals.append((name, f"文件“{rel}”的工作表“{name}”看起来也是“{src.title}”的数据{layout.where()}，"
+        refusals.append((name, f"文件“{rel}”的工作表“{name}”看起来也是“{src.title}”的数据（表头在第{layout.header_row + 1}行），"
                                f"表头下有{n}行，但缺少必填列{_missing_text(src, layout)}，这些行没有读取"
                                f"（已读取工作表{read}）。请补齐表头，或把这些行移到完整的工作表中后重新运行"))
     for name in other:
