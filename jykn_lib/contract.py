@@ -5,20 +5,30 @@ Code names sources and columns by their ASCII ``name``/``field``; people see the
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from .idcard import make_id
 from .params import load_yaml, params_dir
 
 COLUMN_TYPES = {"id", "text", "phone", "date", "period", "enum", "bool", "int_enum", "town", "categories",
                 "exit_reason", "list"}
+# Columns holding a word from a fixed list: a value the contract does not know rejects its row (never blanked, so
+# that neither a default nor the rules' reading of a blank stands in for what the file said).
+VOCABULARY_TYPES = {"enum", "bool", "int_enum", "town", "categories", "exit_reason"}
+
+# The templates' example person (``jykn templates``): synthetic and valid, so that the example row reads cleanly, and
+# fixed, so that the reader refuses the row wherever it turns up in data (problems rule TEMPLATE_EXAMPLE).
+EXAMPLE_ID = make_id("441803", dt.date(1980, 5, 17), 123)  # a man (odd sequence)
+# Template file names start with this, which no source title does: a template left in a data folder is never data.
+TEMPLATE_PREFIX = "模板_"
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,13 @@ class Column:
     true: str | None = None
     false: str | None = None
     synonyms: tuple[str, ...] = ()
+    blank_means: str | None = None  # what a blank cell says (结束日期: 仍在享受), in Chinese
+
+    @property
+    def strict(self) -> bool:
+        """A bad cell rejects its row: the column is required, holds a vocabulary word, or its blank means something
+        (a default or ``blank_means``) — blanking the bad cell would put that meaning in place of what the file said."""
+        return self.required or self.type in VOCABULARY_TYPES or self.default is not None or bool(self.blank_means)
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,7 @@ class Source:
     resolve: tuple[str, ...] = ()
     resolve_text: str | None = None
     single_file: bool = False
+    skip_sheets: tuple[str, ...] = ()  # sheets of these names hold no rows of the source (the ledger's 变更记录)
 
     def column(self, field_name: str) -> Column:
         for c in self.columns:
@@ -82,6 +100,7 @@ class Contract:
     required_sources: dict[str, tuple[str, ...]]
     header_synonyms: dict[str, tuple[str, ...]]
     value_synonyms: dict[str, tuple[str, ...]]
+    value_ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
     by_title: dict[str, Source] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Source:
@@ -103,6 +122,13 @@ class Contract:
 _HEADER_STRIP = re.compile(r"[\s*＊※()（）\[\]【】:：]+|必填|选填")
 
 
+def read_plain_yaml(path: Path) -> dict[str, tuple[str, ...]]:
+    """A mapping of words to lists of words, all read as text (BaseLoader): YAML 1.1 would read YES/No/on as
+    booleans and lose those words."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+    return {str(k): tuple(str(x) for x in (v or ())) for k, v in data.items()}
+
+
 def normalize_header(text: object) -> str:
     """Header text for matching: NFKC (full-width → half-width), no spaces, no required-marks or brackets."""
     if text is None:
@@ -118,10 +144,9 @@ def load_contract(root=None) -> Contract:
 def _load(root: str) -> Contract:
     raw = load_yaml("contract/sources.yaml", root)
     header_syn = {k: tuple(v or ()) for k, v in (load_yaml("contract/header_synonyms.yaml", root) or {}).items()}
-    # plain-text YAML (BaseLoader): YAML 1.1 would read YES/No/on as booleans and lose those synonyms
-    text = (Path(root) / "contract" / "value_synonyms.yaml").read_text(encoding="utf-8")
-    value_syn = {str(k): tuple(str(x) for x in (v or ())) for k, v in
-                 (yaml.load(text, Loader=yaml.BaseLoader) or {}).items()}
+    value_syn = read_plain_yaml(Path(root) / "contract" / "value_synonyms.yaml")
+    ambiguous_path = Path(root) / "contract" / "value_ambiguous.yaml"
+    value_amb = read_plain_yaml(ambiguous_path) if ambiguous_path.exists() else {}
     sources: dict[str, Source] = {}
     for name, item in raw["sources"].items():
         cols = []
@@ -139,6 +164,7 @@ def _load(root: str) -> Contract:
                     true=c.get("true_word"),
                     false=c.get("false_word"),
                     synonyms=header_syn.get(c["header"], ()),
+                    blank_means=c.get("blank_means"),
                 )
             )
         sources[name] = Source(
@@ -150,6 +176,7 @@ def _load(root: str) -> Contract:
             resolve=tuple(item.get("resolve", ()) or ()),
             resolve_text=item.get("resolve_text"),
             single_file=bool(item.get("single_file", False)),
+            skip_sheets=tuple(item.get("skip_sheets", ()) or ()),
         )
     required = {str(k): tuple(v) for k, v in (raw.get("required_sources") or {}).items()}
     return Contract(
@@ -157,6 +184,7 @@ def _load(root: str) -> Contract:
         required_sources=required,
         header_synonyms=header_syn,
         value_synonyms=value_syn,
+        value_ambiguous=value_amb,
         by_title={s.title: s for s in sources.values()},
     )
 

@@ -21,8 +21,11 @@ HOSTILE = Path(__file__).parent / "data" / "hostile"
 EXPECTED = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))
 AS_OF = dt.date(2026, 11, 26)
 ACTIONS = {P.REJECT: "rejected", P.BLANK: "blank", P.WARN: "warning", P.MERGED: "collapsed",
-           P.CONFLICT: "conflict_kept", P.FILE_SKIPPED: "file_skipped"}
+           P.CONFLICT: "conflict_kept", P.FILE_SKIPPED: "file_skipped", P.SHEET_SKIPPED: "sheet_skipped",
+           P.COLUMN_UNUSED: "column_unused"}
 ROW_FILES = [f for f, e in EXPECTED.items() if "counts" in e]
+SHEET_FILES = [f for f, e in EXPECTED.items() if "sheets" in e and "error" not in e]
+REFUSED_FILES = [f for f, e in EXPECTED.items() if "error" in e]
 
 
 @functools.lru_cache(maxsize=None)
@@ -166,7 +169,7 @@ def test_two_files_of_one_source_are_read_together(folder_of):
     merged = ds.problems[ds.problems["规则代码"] == "DUPLICATE_IDENTICAL"]
     assert merged[["文件", "行号"]].values.tolist() == [["失业登记_GBK导出.csv", 3]]
     assert "失业登记_BOM.csv" in merged["问题说明"].iloc[0]
-    assert len(ds.tables["unemployment"]) == 3 + 4 - 1
+    assert len(ds.tables["unemployment"]) == 3 + 3 - 1
 
 
 def test_blank_rows_in_the_middle_are_counted_apart():
@@ -281,26 +284,27 @@ def test_as_of_none_skips_the_future_birth_check_and_says_so():
 
 def test_unreadable_files_are_reported_not_raised(folder_of):
     d = folder_of("社保缴费.csv")
-    (d / "户籍人口.xlsx").write_bytes(b"not a zip file at all")
+    (d / "户籍人口.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)))  # a zip cut off
     (d / "低保人员.xls").write_text("<html><table><tr><td>x</td></tr></table></html>", encoding="utf-8")
     ds = read_folder(d)
     rules = dict(zip(ds.problems["文件"], ds.problems["规则代码"]))
-    assert rules["户籍人口.xlsx"] == "FILE_UNREADABLE" and rules["低保人员.xls"] == "FILE_UNREADABLE"
+    assert rules["户籍人口.xlsx"] == "FILE_UNREADABLE" and rules["低保人员.xls"] == "FILE_WRONG_TYPE"
     assert any("网页" in e for e in ds.errors)
+    assert all("Error" not in e and "Zip" not in e for e in ds.errors)  # Chinese, not the engine's words
     assert ds.source_ok("contributions") and not ds.source_ok("hukou")
     assert_nothing_lost(ds)
 
 
-def test_dtypes_of_the_tables():
-    ds = read_folder(HOSTILE, as_of=AS_OF)
+def test_dtypes_of_the_tables(folder_of):
+    ds = read_folder(folder_of(*ROW_FILES), as_of=AS_OF)
     assert_nothing_lost(ds)
     t = ds.tables
     assert t["hukou"]["id_number"].dtype == "str" and t["hukou"]["change_date"].dtype == "datetime64[ns]"
     assert t["contributions"]["period"].dtype == "Int64"
     assert t["unemployment"]["willing"].dtype == "boolean"
     assert t["ledger"]["women_base"].dtype == "Int64"
-    assert t["ledger"]["categories"].tolist() == ["01,07", "01,02", "03", "02,03", "10"]
-    assert t["ledger"]["exit_reason"].tolist()[1] == "E5" and t["ledger"]["exit_reason"].tolist()[4] == "D1"
+    assert t["ledger"]["categories"].tolist() == ["01,07", "01,02", "10"]  # rows 2, 3, 7: the others refused
+    assert t["ledger"]["exit_reason"].tolist()[1:] == ["E5", "D1"]
     assert t["hukou"]["_row"].dtype == "Int64"
     for name, frame in ds.all_rows.items():
         assert frame["_chosen"].dtype == bool
@@ -318,33 +322,40 @@ def test_rule_codes_cover_the_identity_errors():
 
 
 def test_xlrd_fallback_reads_the_same(monkeypatch):
-    from jykn_lib.io import reader
+    from jykn_lib.io import engines
 
-    def unavailable(path):
+    def unavailable(path, kind):
         raise RuntimeError("calamine cannot open this file")
 
-    monkeypatch.setattr(reader, "_calamine_sheets", unavailable)
+    monkeypatch.setattr(engines, "_calamine_sheets", unavailable)
     ds = read_files([HOSTILE / "低保人员.xls"])
     assert problem_rows(ds, "低保人员.xls") == EXPECTED["低保人员.xls"]["problems"]
     assert ds.files.iloc[0]["工作表"] == "低保" and ds.files.iloc[0]["表头行"] == 3
     assert_nothing_lost(ds)
 
 
-def test_a_second_sheet_with_the_same_header_is_listed_not_silently_dropped(tmp_path):
+def test_every_sheet_with_the_header_is_read_and_an_empty_partial_one_is_listed(tmp_path):
     import openpyxl
+
+    from jykn_lib.idcard import make_id
 
     wb = openpyxl.Workbook()
     first = wb.active
     first.title = "旧版"
-    first.append(["公民身份号码", "费款所属期"])  # incomplete header: loses to the full one
-    for title in ("2026年", "2025年"):
+    first.append(["公民身份号码", "费款所属期"])  # incomplete header and no rows: listed, nothing lost
+    for k, title in enumerate(("2026年", "2025年")):
         ws = wb.create_sheet(title)
         ws.append(["公民身份号码", "费款所属期", "缴费类型"])
+        ws.append([make_id("441803", dt.date(1980, 1, 1 + k), 201), f"{2026 - k}01", "单位"])
     path = tmp_path / "社保缴费.xlsx"
     wb.save(path)
     ds = read_files([path])
-    assert ds.files.iloc[0]["工作表"] == "2026年"
-    assert [rel for rel, _ in ds.ignored] == ["社保缴费.xlsx（工作表“2025年”）"]
+    assert ds.files["工作表"].tolist() == ["2026年", "2025年"] and ds.files["读入行数"].tolist() == [1, 1]
+    assert ds.tables["contributions"]["_sheet"].tolist() == ["2026年", "2025年"]
+    assert [rel for rel, _ in ds.ignored] == ["社保缴费.xlsx（工作表“旧版”）"]
+    assert "没有数据行" in ds.ignored[0][1]
+    assert any("2个工作表" in n for n in ds.notes) and ds.errors == []
+    assert_nothing_lost(ds)
 
 
 def test_encrypted_workbook_and_xls_saved_as_xlsx(folder_of):
@@ -354,12 +365,14 @@ def test_encrypted_workbook_and_xls_saved_as_xlsx(folder_of):
     encrypt_file(HOSTILE / "公益性岗位.xlsx", d / "公益性岗位.xlsx", "secret")
     ds = read_folder(d)
     assert ds.source_ok("dibao") and problem_rows(ds, "低保人员.xlsx") == EXPECTED["低保人员.xls"]["problems"]
-    assert not ds.source_ok("posts") and any("已加密" in e for e in ds.errors)
+    assert not ds.source_ok("posts") and any("打开密码" in e for e in ds.errors)
+    assert ds.problems.set_index("文件").loc["公益性岗位.xlsx", "规则代码"] == "FILE_ENCRYPTED"
     assert_nothing_lost(ds)
 
 
-def test_ragged_csv_rows_keep_their_numbers(tmp_path):
-    """Rows with fewer or more fields than the header (the csv-module path) and quoted line breaks."""
+def test_ragged_csv_rows_are_rejected_and_keep_their_numbers(tmp_path):
+    """Rows with fewer or more fields than the header (the csv-module path) are rejected whole; quoted line breaks
+    do not move the row numbers."""
     from jykn_lib.idcard import make_id
 
     a, b, c = (make_id("441803", dt.date(1980, 1, 1 + i), 200 + i) for i in range(3))
@@ -375,10 +388,11 @@ def test_ragged_csv_rows_keep_their_numbers(tmp_path):
     ds = read_files([path])
     assert_nothing_lost(ds)
     f = ds.files.iloc[0]
-    assert (f["读入行数"], f["使用行数"], f["剔除行数"], f["空行数"]) == (4, 3, 1, 1)
-    assert problem_rows(ds, "社保缴费.csv") == [[7, "PERIOD_INVALID", "rejected"]]
+    assert (f["读入行数"], f["使用行数"], f["剔除行数"], f["空行数"]) == (4, 1, 3, 1)
+    assert problem_rows(ds, "社保缴费.csv") == [[3, "FIELD_COUNT", "rejected"], [4, "FIELD_COUNT", "rejected"],
+                                             [7, "PERIOD_INVALID", "rejected"]]
     t = ds.tables["contributions"].set_index("_row")
-    assert t.loc[5, "insurance"] == "养老\n补缴" and pd.isna(t.loc[3, "insurance"])
+    assert t.loc[5, "insurance"] == "养老\n补缴" and list(t.index) == [5]
 
 
 def test_no_header_row(tmp_path):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import openpyxl
 import pytest
 
 from jykn_lib import cli, idcard
-from jykn_lib.contract import load_contract, normalize_header, town_names
+from jykn_lib.contract import EXAMPLE_ID, TEMPLATE_PREFIX, load_contract, normalize_header, town_names
 from jykn_lib.io import templates
 
 CONTRACT = load_contract()
@@ -23,16 +24,18 @@ def out_dir(tmp_path_factory):
     return out
 
 
-def test_one_file_per_source_named_by_title(out_dir):
+def test_one_file_per_source_named_so_that_no_source_matches(out_dir):
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == sorted(f"{s.title}_模板.xlsx" for s in SOURCES)
-    for s in SOURCES:
-        assert CONTRACT.match_file(f"{s.title}_模板.xlsx") is s  # the reader will recognise the file
+    assert names == sorted(f"模板_{s.title}.xlsx" for s in SOURCES)
+    for name in names:
+        assert CONTRACT.match_file(name) is None  # never read as data
+    assert not any(s.title.startswith(TEMPLATE_PREFIX) for s in SOURCES)
+    assert templates.EXAMPLE_ID == EXAMPLE_ID  # one constant, shared with the reader
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
 def test_template_content(out_dir, source):
-    wb = openpyxl.load_workbook(out_dir / f"{source.title}_模板.xlsx")
+    wb = openpyxl.load_workbook(templates.template_path(out_dir, source))
     assert wb.sheetnames == [source.title, templates.INSTRUCTIONS]
     ws = wb[source.title]
     assert not ws.protection.sheet
@@ -88,7 +91,7 @@ def test_template_content(out_dir, source):
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
 def test_instructions_sheet(out_dir, source):
-    ws = openpyxl.load_workbook(out_dir / f"{source.title}_模板.xlsx")[templates.INSTRUCTIONS]
+    ws = openpyxl.load_workbook(templates.template_path(out_dir, source))[templates.INSTRUCTIONS]
     rows = [r for r in ws.iter_rows(min_row=3, values_only=True)]
     table = {r[0]: r for r in rows if r[0] in {c.header for c in source.columns}}
     assert list(table) == [c.header for c in source.columns]
@@ -114,12 +117,47 @@ def test_command_reports_unwritable_dir(tmp_path, capsys):
     assert "无法写入模板" in capsys.readouterr().err
 
 
-def test_templates_read_back_clean(out_dir):
-    """The suite's own reader takes every template: one example row used per source, nothing rejected or warned."""
+def test_templates_are_not_data_and_a_renamed_one_loses_only_its_example(out_dir, tmp_path):
+    """Left in a data folder, templates are listed as ignored; saved under a source's name with the example row
+    still in, the example is refused and nothing else is wrong with it."""
     from jykn_lib.io.reader import read_folder
 
     ds = read_folder(out_dir, as_of=dt.date(2026, 11, 26))
-    assert sorted(ds.tables) == sorted(CONTRACT.sources)
-    assert ds.problems.empty, ds.problems.to_string()
-    assert (ds.files["使用行数"] == 1).all() and (ds.files["剔除行数"] == 0).all()
-    assert ds.tables["unemployment"]["id_number"].tolist() == [templates.EXAMPLE_ID]
+    assert ds.tables == {} and ds.errors == [] and len(ds.ignored) == len(SOURCES)
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for s in SOURCES:
+        shutil.copyfile(templates.template_path(out_dir, s), renamed / f"{s.title}.xlsx")
+    ds = read_folder(renamed, as_of=dt.date(2026, 11, 26))
+    assert sorted(ds.tables) == sorted(CONTRACT.sources) and ds.errors == []
+    assert (ds.files["读入行数"] == 1).all() and (ds.files["剔除行数"] == 1).all()
+    assert set(ds.problems["规则代码"]) == {"TEMPLATE_EXAMPLE"}, ds.problems.to_string()
+    assert ds.count_errors() == []
+
+
+def test_a_folder_with_other_files_is_refused_unless_forced(tmp_path, capsys):
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "失业登记.xlsx").write_bytes(b"the user's data")
+    assert cli.main(["templates", str(d)]) == 1
+    assert "已有其他文件" in capsys.readouterr().err
+    assert sorted(p.name for p in d.iterdir()) == ["失业登记.xlsx"]
+    assert cli.main(["templates", str(d), "--force"]) == 0
+    assert (d / "失业登记.xlsx").read_bytes() == b"the user's data"
+    assert len(list(d.iterdir())) == len(SOURCES) + 1
+
+
+def test_rewriting_replaces_blank_templates_but_never_a_filled_one(tmp_path, capsys):
+    d = tmp_path / "模板"
+    assert cli.main(["templates", str(d)]) == 0
+    assert cli.main(["templates", str(d)]) == 0  # its own blank templates: replaced
+    ledger = templates.template_path(d, CONTRACT["ledger"])
+    wb = openpyxl.load_workbook(ledger)
+    wb[CONTRACT["ledger"].title].append([idcard.make_id("441803", dt.date(1970, 1, 1), 1), "某人"])
+    wb.save(ledger)
+    before = ledger.read_bytes()
+    for extra in ([], ["--force"]):
+        assert cli.main(["templates", str(d), *extra]) == 1
+        err = capsys.readouterr().err
+        assert "已填写过内容" in err and ledger.name in err
+    assert ledger.read_bytes() == before

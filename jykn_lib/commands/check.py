@@ -1,8 +1,11 @@
 """jykn check — read every source of a data folder, print rows read / used / rejected, write 数据检查报告.xlsx.
 
-Exit status: 0 when every file could be read (rejected rows alone do not fail the check); 1 when a file cannot be used
-(missing required column, no header, unreadable, two ledger files) or, with ``--notebook``, when a source that notebook
-requires is missing or broken; 2 for a usage error (no such folder, bad date, unknown notebook).
+Exit status: 0 (通过) only when nothing was lost and no source is refused: every file and every sheet holding a
+source's rows could be read, and every row is used or listed in 问题数据 (rejected rows alone do not fail the check);
+1 when a source is refused (a file unreadable, empty, of the wrong type, with a required column missing or a sheet
+not read, two ledger files …), when the reader's own count check fails, or, with ``--notebook``, when a source that
+notebook requires is missing or refused; 2 for a usage error (no such folder, bad date, unknown notebook).
+The report's 问题数据 is the sheet a person reads (problems.for_people: 问题类型 in Chinese, no rule codes).
 
 The report is written by default to the PARENT of the data folder (``data/2026Q4`` → ``data/数据检查报告.xlsx``):
 it holds identity numbers from the files, so it stays beside the data (``data/`` is never committed) and does not land
@@ -73,23 +76,33 @@ def main(args) -> int:
         for rel, reason in ds.ignored:
             print(f"  - {rel}：{reason}")
     bad_required = [n for n in required if not ds.source_ok(n)]
-    failed = bool(ds.errors) or bool(bad_required)
+    lost = ds.count_errors()
+    failed = bool(ds.errors) or bool(ds.refused_sources()) or bool(bad_required) or bool(lost)
     if ds.errors:
         print("错误：")
         for e in ds.errors:
             print(f"  - {e}")
+    if lost:
+        print("行数核对未通过（请把此信息报告给维护人员）：")
+        for e in lost:
+            print(f"  - {e}")
     if required:
         titles = "、".join(contract[n].title for n in required)
         if bad_required:
-            lost = "、".join(contract[n].title for n in bad_required)
-            print(f"Notebook {args.notebook} 必需的来源（{titles}）中，{lost} 缺失或无法使用。")
+            absent = "、".join(contract[n].title for n in bad_required)
+            print(f"Notebook {args.notebook} 必需的来源（{titles}）中，{absent} 缺失或无法使用。")
         else:
             print(f"Notebook {args.notebook} 必需的来源（{titles}）齐全。")
     counts = ds.problems["处理"].value_counts()
     print(f"问题数据：{len(ds.problems)} 条" + ("（" + "，".join(f"{k} {v}" for k, v in counts.items()) + "）"
                                              if len(counts) else ""))
 
-    _write_report(report, ds, summary, data, as_of, required, args.notebook)
+    try:
+        _write_report(report, ds, summary, data, as_of, required, args.notebook, lost)
+    except OSError as exc:
+        print(f"错误：无法写入检查报告 {report}（{exc.strerror or exc}）：请用 --report 指定一个可写入的位置",
+              file=sys.stderr)
+        return 1
     print(f"检查报告：{report}")
     print("结论：" + ("未通过（见上方错误）" if failed else "通过（被剔除的行见检查报告的“问题数据”工作表）"))
     return 1 if failed else 0
@@ -100,7 +113,9 @@ def _notebook_key(text: str) -> str:
     return m.group(1).zfill(2) if m else str(text).strip()
 
 
-def _write_report(path: Path, ds, summary: pd.DataFrame, data: Path, as_of, required: list[str], notebook) -> None:
+def _write_report(path: Path, ds, summary: pd.DataFrame, data: Path, as_of, required: list[str], notebook,
+                  lost: list[str]) -> None:
+    from ..io.problems import for_people
     from ..io.writer import Col, Sheet, write_workbook
 
     contract = load_contract()
@@ -109,13 +124,14 @@ def _write_report(path: Path, ds, summary: pd.DataFrame, data: Path, as_of, requ
         notes.append(f"未提供：{'、'.join(contract[n].title for n in ds.missing)}")
     notes += [f"未读取的文件：{rel}（{reason}）" for rel, reason in ds.ignored]
     notes += [f"错误：{e}" for e in ds.errors]
+    notes += [f"行数核对未通过：{e}" for e in lost]
     if required:
         bad = [contract[n].title for n in required if not ds.source_ok(n)]
         notes.append(f"Notebook {notebook} 必需的来源：{'、'.join(contract[n].title for n in required)}"
                      + (f"；缺失或无法使用：{'、'.join(bad)}" if bad else "；齐全"))
     notes.append("每个文件：读入行数 = 使用行数 + 剔除行数；空行另计，合并重复行和冲突行包含在使用行数中。")
     title = f"数据检查报告　{data.resolve().name}　基准日 {as_of.isoformat() if as_of else '未指定'}"
-    problems = ds.problems
+    problems = for_people(ds.problems)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(path, [
         Sheet(name="汇总", data=summary, title=title, note_lines=notes),

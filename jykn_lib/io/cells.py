@@ -43,6 +43,11 @@ _NS_MIN, _NS_MAX = np.datetime64("1678-01-01", "D"), np.datetime64("2261-12-31",
 # Text that is a number's rendering after a spreadsheet had it: scientific notation or a trailing ".0".
 _NUMBER_TEXT = r"^[+-]?\d+(\.\d*)?[eE][+-]?\d+$|^\d+\.\d+$"
 
+# What Excel and WPS show in a cell whose formula failed; a CSV saved from such a sheet holds the same text.
+EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+                "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#N/A!")
+_EXCEL_ERROR_SET = pa.array(EXCEL_ERRORS, type=pa.string())
+
 
 # ----------------------------------------------------------------------------------------------------------- cells
 def number_text(v: float) -> str:
@@ -162,6 +167,27 @@ class Cells:
                                                 _NUMBER_TEXT).to_numpy(zero_copy_only=False)
         return out
 
+    def error_literals(self) -> np.ndarray:
+        """Positions of text cells that hold an Excel error value (#N/A, #VALUE! …) as their whole content."""
+        if self._arrow_text is not None:
+            hit = pc.fill_null(pc.is_in(self._arrow_text, value_set=_EXCEL_ERROR_SET), False)
+            return np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+        idx = np.flatnonzero(self.kind == TEXT)
+        if not len(idx):
+            return idx
+        return idx[pd.Series(self._text[idx], dtype=object).isin(EXCEL_ERRORS).to_numpy()]
+
+    def blank_out(self, idx: np.ndarray) -> None:
+        """Make these cells blank (their content is reported by the caller, and must not be parsed)."""
+        if not len(idx):
+            return
+        self.kind[idx] = BLANK
+        self._text[idx] = None
+        if self._arrow_text is not None:
+            mask = np.zeros(self.n, dtype=bool)
+            mask[idx] = True
+            self._arrow_text = pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), self._arrow_text)
+
     def display_at(self, idx: np.ndarray) -> list[str]:
         if self._raw is None and self._arrow is not None:  # only the cells asked for
             return [display(v) for v in self._arrow.take(pa.array(np.asarray(idx, dtype=np.int64))).to_pylist()]
@@ -226,6 +252,7 @@ class Context:
 
     as_of: dt.date | None
     value_synonyms: dict
+    value_ambiguous: dict  # word → the standard values it could mean
     towns: dict  # key → town name
     town_names: tuple
     categories: dict  # code → name
@@ -251,24 +278,25 @@ def _base_context(root: str):
         towns[code + "000"] = t["name"]  # the 12-digit form of the same 统计用区划代码
     params = load_parameters()
 
+    from ..rules.reasons import render
+
     def coded(name: str) -> tuple[dict, dict]:
-        entries = params[name].entries
-        by_code = {_code_key(k): str(v) for k, v in entries[-1].value.items()}
+        # names may name a parameter ({rules.exits.e10_no_contact_months}): rendered on each entry's own date
+        entries = [e for e in params[name].entries if e.value is not None]
+        by_code = {_code_key(k): render(str(v), params, entries[-1].start) for k, v in entries[-1].value.items()}
         by_name = {}
         for e in entries:  # names of any dated entry are understood; the latest is shown
             for k, v in e.value.items():
-                by_name[_nkey(str(v))] = _code_key(k)
+                by_name[_nkey(render(str(v), params, e.start))] = _code_key(k)
         return by_code, by_name
 
     cats, cat_names = coded("rules.categories.names")
     exits, exit_names = coded("rules.exits.names")
     names = tuple(t["name"] for t in dist["towns"])
     prefixes = tuple(_nkey(p) for p in ("广东省", dist["district"]["city"], dist["district"]["name"]))
-    return _value_synonyms(), towns, names, cats, cat_names, exits, exit_names, prefixes
-
-
-def _value_synonyms() -> dict:
-    return dict(load_contract().value_synonyms)
+    contract = load_contract()
+    return (dict(contract.value_synonyms), dict(contract.value_ambiguous), towns, names, cats, cat_names, exits,
+            exit_names, prefixes)
 
 
 def _code_key(k) -> str:
@@ -478,9 +506,14 @@ def _period(col: Column, cells: Cells, ctx: Context) -> Parsed:
     return _map_unique(cells, _period_one, "Int64")
 
 
-def _lookup_parser(table: dict, rule: str, what: str, allowed: str):
+def _lookup_parser(table: dict, rule: str, what: str, allowed: str, ambiguous: dict | None = None):
     def one(text: str):
-        value = table.get(_nkey(text))
+        key = _nkey(text)
+        choices = (ambiguous or {}).get(key)
+        if choices:
+            return None, "VALUE_AMBIGUOUS", (f"{what}“{text}”含义不明确，可能是{'、'.join(choices)}中的任何一个："
+                                             f"请写明是哪一个（{allowed}）")
+        value = table.get(key)
         if value is not None:
             return value, None, None
         return None, rule, f"{what}“{text}”不是允许的取值（{allowed}）"
@@ -506,13 +539,32 @@ def enum_table(values: tuple, synonyms_key: tuple) -> dict:
     return table
 
 
+@functools.lru_cache(maxsize=256)
+def ambiguous_table(values: tuple, ambiguous_key: tuple) -> dict:
+    """Words that could mean two or more of this column's values → those values (a standard value never is)."""
+    standard = {_nkey(str(v)) for v in values}
+    out = {}
+    for word, choices in ambiguous_key:
+        here = tuple(c for c in choices if c in {str(v) for v in values})
+        if len(here) >= 2 and _nkey(word) not in standard:
+            out[_nkey(word)] = here
+    return out
+
+
 def _syn_key(ctx: Context) -> tuple:
     return tuple(sorted(ctx.value_synonyms.items()))
 
 
+def _amb_key(ctx: Context) -> tuple:
+    return tuple(sorted(ctx.value_ambiguous.items()))
+
+
 def _enum(col: Column, cells: Cells, ctx: Context) -> Parsed:
-    table = enum_table(tuple(col.values), _syn_key(ctx))
-    return _map_unique(cells, _lookup_parser(table, "ENUM_INVALID", col.header, "、".join(map(str, col.values))), STR)
+    values = tuple(col.values)
+    table = enum_table(values, _syn_key(ctx))
+    one = _lookup_parser(table, "ENUM_INVALID", col.header, "、".join(map(str, col.values)),
+                         ambiguous_table(tuple(map(str, values)), _amb_key(ctx)))
+    return _map_unique(cells, one, STR)
 
 
 def bool_words(col: Column) -> tuple[str, str]:

@@ -1,6 +1,8 @@
 """问题数据: every rejected row, blanked cell, warning, duplicate and file-level refusal, in one table.
 
 The rule codes are shared with the synthetic district's fault manifest (jykn_lib/synth): both sides use ``RULES``.
+Machines keep the code (``规则代码``); what a person reads comes from :func:`for_people`, which puts the Chinese
+``问题类型`` in its place.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ RULES: dict[str, str] = {
     "EXIT_REASON_UNKNOWN": "退出原因代码或名称无法识别",
     "REQUIRED_MISSING": "必填项为空",
     "PHONE_SUSPICIOUS": "联系电话格式可疑（已保留原值，请核对）",
+    "VALUE_AMBIGUOUS": "取值含义不明确，需写明是哪一个选项",
+    "CELL_ERROR": "单元格是 Excel 错误值（如 #N/A、#VALUE!、#REF!），公式没有算出结果",
+    "FORMULA_NO_VALUE": "公式没有计算结果（文件保存时未计算），请在 Excel/WPS 中打开后保存",
+    "TEMPLATE_EXAMPLE": "模板示例行，不是数据",
+    "FIELD_COUNT": "CSV 该行的字段数与表头不同（文本中可能有未加引号的逗号），各列的值可能错位",
     # rows
     "DUPLICATE_IDENTICAL": "与前面某行完全相同的重复行，已合并为一行",
     "DUPLICATE_CONFLICT": "同一键值有多条不一致的记录，全部保留并按规则选用一条",
@@ -41,10 +48,20 @@ RULES: dict[str, str] = {
     "COLUMN_MISSING": "缺少必填列",
     "LEDGER_MULTIPLE": "文件夹中有多个台账文件",
     "FILE_UNREADABLE": "文件无法读取",
+    "FILE_EMPTY": "文件是空的（0字节）",
+    "FILE_NOT_FOUND": "文件不存在（快捷方式或链接指向的文件已不在）",
+    "FILE_NO_PERMISSION": "没有读取该文件的权限",
+    "FILE_WRONG_TYPE": "文件内容与扩展名不符",
+    "FILE_ENCRYPTED": "文件设置了打开密码",
+    "FILE_ENCODING": "文本文件的编码无法识别或前后不一致",
+    "SHEET_NOT_READ": "工作表像是该来源的数据，但缺少必填列，其中的行未读取",
+    "COLUMN_DUPLICATE": "同一列名出现多次",
 }
 assert set(ID_ERRORS) <= set(RULES)
 
-FILE_RULES = ("HEADER_NOT_FOUND", "COLUMN_MISSING", "LEDGER_MULTIPLE", "FILE_UNREADABLE")
+FILE_RULES = ("HEADER_NOT_FOUND", "COLUMN_MISSING", "LEDGER_MULTIPLE", "FILE_UNREADABLE", "FILE_EMPTY",
+              "FILE_NOT_FOUND", "FILE_NO_PERMISSION", "FILE_WRONG_TYPE", "FILE_ENCRYPTED", "FILE_ENCODING",
+              "SHEET_NOT_READ", "COLUMN_DUPLICATE")
 
 # 处理: what was done with the row or cell.
 REJECT = "剔除该行"
@@ -53,6 +70,8 @@ WARN = "保留该行（仅提示，原值保留）"
 MERGED = "合并为一行"
 CONFLICT = "保留全部并按规则取一条"
 FILE_SKIPPED = "未读取该文件"
+SHEET_SKIPPED = "未读取该工作表"
+COLUMN_UNUSED = "未使用该列"
 
 COLUMNS = ["来源", "文件", "工作表", "行号", "列", "原值", "规则代码", "问题说明", "处理"]
 
@@ -96,11 +115,11 @@ class ProblemLog:
         return out.drop(columns="_o").reset_index(drop=True)
 
 
-PEOPLE_COLUMNS = ["来源", "文件", "工作表", "行号", "列", "原值", "问题类型", "问题说明", "处理"]
-
-
 def for_people(frame: pd.DataFrame) -> pd.DataFrame:
-    """问题数据 as a person reads it: the machine's 规则代码 replaced by its Chinese 问题类型."""
+    """The 问题数据 sheet a person reads: ``规则代码`` replaced, in place, by the Chinese ``问题类型``."""
     out = frame.copy()
-    out.insert(out.columns.get_loc("规则代码"), "问题类型", out["规则代码"].map(lambda c: RULES.get(c, c)))
-    return out.drop(columns="规则代码")[PEOPLE_COLUMNS]
+    if "规则代码" not in out.columns:
+        return out
+    kinds = out["规则代码"].map(RULES).fillna("其他问题").astype("str")
+    out.insert(out.columns.get_loc("规则代码"), "问题类型", kinds)
+    return out.drop(columns="规则代码")

@@ -5,56 +5,63 @@
     ds.tables["hukou"]       # rows used: contract fields with parsed dtypes + _file, _sheet, _row (Excel row number);
                              # one row per key for unique-key sources; identical rows collapsed
     ds.all_rows["hukou"]     # the same with every conflicting row of a key kept, and a boolean _chosen
-    ds.problems              # 问题数据: 来源 文件 工作表 行号 列 原值 规则代码 问题说明 处理 (codes: problems.RULES)
-    ds.files                 # one row per file: 来源 文件 工作表 表头行 编码 读入行数 使用行数 剔除行数 空行数
+    ds.rejected["hukou"]     # the rows rejected: id_number (when it could be read) + _file, _sheet, _row
+    ds.problems              # 问题数据: 来源 文件 工作表 行号 列 原值 规则代码 问题说明 处理 (codes: problems.RULES;
+                             # problems.for_people(ds.problems) is the sheet a person reads)
+    ds.files                 # one row per sheet read: 来源 文件 工作表 表头行 编码 读入行数 使用行数 剔除行数 空行数
                              # 合并重复行数 冲突行数 未使用的列 状态
-    ds.missing, ds.ignored, ds.errors, ds.notes, ds.broken, ds.summary(), ds.source_ok(name), ds.count_errors()
+    ds.missing, ds.ignored, ds.errors, ds.notes, ds.broken, ds.refused_sources(), ds.summary(), ds.source_ok(name),
+    ds.count_errors()
 
 Canonical values: id_number str (18 characters); dates datetime64[ns]; 费款所属期 Int64 YYYYMM; enums the standard
 Chinese value; bool columns pandas boolean; int_enum Int64; towns the town name; categories sorted codes "01,07";
 exit reasons the code ("E5", "D1"); lists joined with 、; phones the digits (several joined with 、).
 
-For every file: rows read = rows used + rows rejected; fully blank rows between the header and the last row are counted
-apart (blank rows after the last row are not rows). Rows merged into an identical row and conflicting rows are among
-the rows used. Cells are parsed on their own (jykn_lib.io.cells), then validated by a pandera schema generated from
-the contract (jykn_lib.io.schema). A bad required cell rejects its row; a bad optional cell is blanked and its row
-kept; both are reported. A file that cannot be used (no header, a required column missing, unreadable, a second
-ledger) stops its source: the source is in ``errors``/``broken`` and not in ``tables``; its other files are still
-checked so that one run lists every problem.
+For every sheet read: rows read = rows used + rows rejected; fully blank rows between the header and the last row
+are counted apart (blank rows after the last row are not rows). Rows merged into an identical row and conflicting
+rows are among the rows used. Cells are parsed on their own (jykn_lib.io.cells), then validated by a pandera schema
+generated from the contract (jykn_lib.io.schema). A bad cell rejects its row when its column is strict (required, a
+vocabulary, or a column whose blank means something: ``Column.strict``); otherwise it is blanked and its row kept;
+both are reported. Excel error values and formulas saved without a result (jykn_lib.io.engines) are bad cells; a row
+holding nothing else is a row, not a blank. A CSV row whose number of fields differs from the header is rejected
+whole (its values may be shifted). The templates' example row (contract.EXAMPLE_ID) is rejected.
+
+Every sheet of a workbook that holds the source's complete header is read (a source may continue on a second sheet);
+a sheet that looks like the source (its identity column and another) but lacks a required column is not read, and
+its rows are reported (SHEET_NOT_READ). A file that cannot be used (no header, a required column missing, unreadable,
+empty, a second ledger, a sheet not read) stops its source: the source is in ``errors``/``broken`` and not in
+``tables``; its other files are still checked so that one run lists every problem.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import functools
-import io
-import itertools
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from pandas._libs import lib
 
-from ..contract import Contract, Source, load_contract, normalize_header
+from ..contract import EXAMPLE_ID, TEMPLATE_PREFIX, Contract, Source, load_contract, normalize_header
 from . import problems as P
 from .cells import DTYPES, Cells, Context, blank_mask, parse
+from .engines import (CELL_ERROR, FORMULA_NO_VALUE, HEADER_SCAN_ROWS, FileError, Sheet, decode_text, guarded,
+                      open_sheets)
 from .schema import failures
+
+__all__ = ["DataSet", "FileError", "MissingSourceError", "decode_text", "read_files", "read_folder"]
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 SUFFIXES = EXCEL_SUFFIXES | {".csv"}
-HEADER_SCAN_ROWS = 30  # the header must be within the first rows (title rows above it are allowed)
 
 FILE_COLUMNS = ["来源", "文件", "工作表", "表头行", "编码", "读入行数", "使用行数", "剔除行数", "空行数", "合并重复行数",
                 "冲突行数", "未使用的列", "状态"]
 COUNT_COLUMNS = ["读入行数", "使用行数", "剔除行数", "空行数", "合并重复行数", "冲突行数"]
 META = ["_file", "_sheet", "_row"]
+WHOLE_ROW = "（整行）"
 
 
 class MissingSourceError(ValueError):
@@ -64,15 +71,6 @@ class MissingSourceError(ValueError):
         super().__init__(message)
         self.missing = missing
         self.broken = broken
-
-
-class FileError(Exception):
-    """A file cannot be used at all: ``rule`` is one of problems.FILE_RULES, the message is Chinese."""
-
-    def __init__(self, rule: str, message: str):
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
 
 
 # ------------------------------------------------------------------------------------------------------- the result
@@ -89,10 +87,16 @@ class DataSet:
     notes: list[str] = field(default_factory=list)
     broken: dict[str, list[str]] = field(default_factory=dict)  # source name → its Chinese errors
     requested: list[str] = field(default_factory=list)  # the sources this read was about
+    rejected: dict[str, pd.DataFrame] = field(default_factory=dict)  # source name → its rejected rows
 
     def source_ok(self, name: str) -> bool:
         """The source was provided and every one of its files could be read."""
         return name in self.tables and name not in self.broken
+
+    def refused_sources(self) -> dict[str, list[str]]:
+        """The requested sources that were provided but cannot be used (a file unreadable, empty, a sheet not read,
+        two ledgers …), each with its Chinese messages. A source that is not provided at all is in ``missing``."""
+        return {name: list(self.broken[name]) for name in self.requested if name in self.broken}
 
     def require(self, names: Iterable[str]) -> None:
         contract = load_contract()
@@ -109,7 +113,7 @@ class DataSet:
             raise MissingSourceError("\n".join(lines), missing, broken)
 
     def count_errors(self) -> list[str]:
-        """Self-check of 'nothing is lost': per file, read = used + rejected; rejected rows are the rows listed as
+        """Self-check of 'nothing is lost': per sheet, read = used + rejected; rejected rows are the rows listed as
         剔除该行 in 问题数据; used rows = rows kept in all_rows + rows merged into an identical one. [] when all hold."""
         out = []
         contract = load_contract()
@@ -117,18 +121,21 @@ class DataSet:
         rejected = self.problems[self.problems["处理"] == P.REJECT]
         merged = self.problems[self.problems["处理"] == P.MERGED]
         for f in self.files.itertuples(index=False):
+            where = f"{f.文件}" + (f"（工作表“{f.工作表}”）" if f.工作表 else "")
             read, used, rej = int(f.读入行数), int(f.使用行数), int(f.剔除行数)
             if read != used + rej:
-                out.append(f"{f.文件}：读入 {read} ≠ 使用 {used} + 剔除 {rej}")
-            listed = rejected[rejected["文件"] == f.文件]["行号"].nunique()
+                out.append(f"{where}：读入 {read} ≠ 使用 {used} + 剔除 {rej}")
+            here = (rejected["文件"] == f.文件) & (rejected["工作表"] == f.工作表)
+            listed = rejected[here]["行号"].nunique()
             if listed != rej:
-                out.append(f"{f.文件}：剔除 {rej} 行，问题数据中列出 {listed} 行")
+                out.append(f"{where}：剔除 {rej} 行，问题数据中列出 {listed} 行")
             name = by_title[f.来源]
             if name in self.all_rows:
-                kept = int((self.all_rows[name]["_file"] == f.文件).sum())
-                n_merged = int((merged["文件"] == f.文件).sum())
+                rows = self.all_rows[name]
+                kept = int(((rows["_file"] == f.文件) & (rows["_sheet"] == f.工作表)).sum())
+                n_merged = int(((merged["文件"] == f.文件) & (merged["工作表"] == f.工作表)).sum())
                 if kept + n_merged != used or n_merged != int(f.合并重复行数):
-                    out.append(f"{f.文件}：使用 {used} 行，保留 {kept} 行 + 合并 {n_merged} 行")
+                    out.append(f"{where}：使用 {used} 行，保留 {kept} 行 + 合并 {n_merged} 行")
         return out
 
     def summary(self) -> pd.DataFrame:
@@ -148,7 +155,8 @@ class DataSet:
             note = ""
             if counts["冲突行数"] and src.resolve_text:
                 note = src.resolve_text
-            rows.append({"来源": src.title, "状态": state, "文件数": len(f), **counts, "说明": note})
+            n_files = f["文件"].nunique() if len(f) else 0
+            rows.append({"来源": src.title, "状态": state, "文件数": n_files, **counts, "说明": note})
         return pd.DataFrame(rows, columns=["来源", "状态", "文件数", *COUNT_COLUMNS, "说明"])
 
 
@@ -204,27 +212,35 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None)
         if src.single_file and len(files) > 1:
             msg = (f"文件夹中有{len(files)}个“{src.title}”文件（{'、'.join(rels)}），只能有一个。"
                    f"请确认使用哪一个，把其他文件移出数据文件夹后重新运行")
-            ds.errors.append(msg)
-            ds.broken[name] = [msg]
+            _refuse(ds, name, msg)
             for rel in rels:
                 log.add(source=src.title, file=rel, rule="LEDGER_MULTIPLE", message=msg, action=P.FILE_SKIPPED)
                 file_rows.append(_file_row(src, rel, status="未读取：台账文件不止一个"))
             continue
         if len(files) > 1:
             ds.notes.append(f"{src.title}：{len(files)}个文件合并读取（{'、'.join(rels)}）")
-        results = []
+        results: list[FileResult] = []
         for path, rel in zip(files, rels):
             try:
-                res = _read_file(src, path, rel, ctx, log, ignored)
+                sheets, refusals = _read_file(src, path, rel, ctx, log, ignored)
             except FileError as exc:
-                ds.errors.append(exc.message)
-                ds.broken.setdefault(name, []).append(exc.message)
+                _refuse(ds, name, exc.message)
                 log.add(source=src.title, file=rel, rule=exc.rule, message=exc.message, action=P.FILE_SKIPPED)
                 file_rows.append(_file_row(src, rel, status=f"未读取：{P.RULES[exc.rule]}"))
                 continue
-            results.append(res)
-            file_rows.append(res.row)
+            for res in sheets:
+                results.append(res)
+                file_rows.append(res.row)
+            if len(sheets) > 1:
+                names = "、".join(f"“{r.row['工作表']}”" for r in sheets)
+                ds.notes.append(f"{src.title}：文件“{rel}”的{len(sheets)}个工作表（{names}）都有该来源的表头，合并读取")
+            for sheet_name, msg in refusals:
+                _refuse(ds, name, msg)
+                log.add(source=src.title, file=rel, sheet=sheet_name, rule="SHEET_NOT_READ", message=msg,
+                        action=P.SHEET_SKIPPED)
+                file_rows.append(_file_row(src, rel, sheet=sheet_name, status=f"未读取：{P.RULES['SHEET_NOT_READ']}"))
         chosen, all_rows = _resolve_keys(src, results, log)
+        ds.rejected[name] = _rejected_frame(src, results)
         if name not in ds.broken:
             ds.tables[name], ds.all_rows[name] = chosen, all_rows
         else:  # checked and reported, but the source is not used
@@ -240,6 +256,11 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None)
         if name in ds.tables and src.resolve_text and (~ds.all_rows[name]["_chosen"]).any():
             ds.notes.append(f"{src.title}：{src.resolve_text}")
     return ds
+
+
+def _refuse(ds: DataSet, name: str, message: str) -> None:
+    ds.errors.append(message)
+    ds.broken.setdefault(name, []).append(message)
 
 
 def _as_date(value) -> dt.date | None:
@@ -260,8 +281,10 @@ def _ignore_reason(path: Path, contract: Contract, forced: str | None) -> str | 
         return "隐藏文件，不读取"
     if path.is_dir():
         return "子文件夹，不读取（数据文件请直接放在数据文件夹中）"
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a dangling link is the file's problem: reported when read
         raise FileNotFoundError(f"文件不存在：{path}")
+    if forced is None and name.startswith(TEMPLATE_PREFIX):
+        return "填报模板，不读取（填好的数据请另存为以来源名称开头的文件，如“失业登记.xlsx”）"
     if forced is None and contract.match_file(name) is None:
         return "文件名不以任何数据来源名称开头，不读取"
     if path.suffix.lower() not in SUFFIXES:
@@ -270,7 +293,10 @@ def _ignore_reason(path: Path, contract: Contract, forced: str | None) -> str | 
 
 
 def _hidden_on_windows(path: Path) -> bool:
-    attrs = getattr(os.stat(path), "st_file_attributes", 0) if path.exists() else 0
+    try:
+        attrs = getattr(os.stat(path), "st_file_attributes", 0)
+    except OSError:
+        return False
     return bool(attrs & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
 
 
@@ -281,157 +307,6 @@ def _file_row(src: Source, rel: str, sheet: str = "", header_row=None, encoding:
            "未使用的列": extras, "状态": status}
     row.update({c: counts.get(c, 0) for c in COUNT_COLUMNS})
     return row
-
-
-# ---------------------------------------------------------------------------------------------------- opening files
-@dataclass
-class Sheet:
-    name: str
-    visible: bool
-    head: list[list]  # the first rows from A1 (for finding the header)
-    merged: list  # ((r0, c0), (r1, c1)) zero-based, inclusive
-    rows: Callable[[], list[list]]  # every row from A1
-    columns: Callable[[int, int], list | None] | None = None  # (first data row, width) → column arrays, or None
-
-
-def _open(path: Path) -> tuple[list[Sheet], str, bool]:
-    """The sheets of a file, the encoding used (CSV) and whether cells are text only (CSV)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        sheet, encoding = _csv_sheet(path)
-        return [sheet], encoding, True
-    head = path.read_bytes()[:512]
-    if head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")):
-        raise FileError("FILE_UNREADABLE", f"文件“{path.name}”其实是网页（HTML）格式，只是扩展名为{suffix}。"
-                                           "请用 Excel 或 WPS 打开后另存为 .xlsx 再放入数据文件夹")
-    if suffix != ".xls" and head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE file: encrypted, or an .xls renamed
-        if _encrypted(path):
-            raise FileError("FILE_UNREADABLE", f"文件“{path.name}”已加密（设置了打开密码）。"
-                                               "请取消密码后另存为 .xlsx 再放入数据文件夹")
-        suffix = ".xls"
-    try:
-        if suffix == ".xls" and path.suffix.lower() != ".xls":
-            raise ValueError("扩展名与内容不符")
-        return _calamine_sheets(path), "", False
-    except Exception as exc:  # noqa: BLE001 — any engine failure is reported per file, the others go on
-        if suffix == ".xls":
-            try:
-                return _xlrd_sheets(path), "", False
-            except Exception:  # noqa: BLE001
-                pass
-        raise FileError("FILE_UNREADABLE", f"文件“{path.name}”无法读取（{type(exc).__name__}：{exc}）。"
-                                           "请用 Excel 或 WPS 打开确认文件未损坏，另存为 .xlsx 后再试") from exc
-
-
-def _encrypted(path: Path) -> bool:
-    import msoffcrypto
-
-    try:
-        with open(path, "rb") as fh:
-            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
-    except Exception:  # noqa: BLE001 — not an Office file msoffcrypto knows: let the readers try
-        return False
-
-
-def _calamine_sheets(path: Path) -> list[Sheet]:
-    from python_calamine import load_workbook
-
-    wb = load_workbook(str(path))
-    visible = {m.name: str(m.visible).endswith("Visible") for m in wb.sheets_metadata}
-    out = []
-    for name in wb.sheet_names:
-        sheet = wb.get_sheet_by_name(name)
-        try:
-            merged = list(sheet.merged_cell_ranges or [])
-        except Exception:  # noqa: BLE001 — some formats carry no merge information
-            merged = []
-        out.append(Sheet(name, visible.get(name, True), sheet.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS),
-                         merged, lambda s=sheet: s.to_python(skip_empty_area=False)))
-    return out
-
-
-def _xlrd_sheets(path: Path) -> list[Sheet]:
-    """Fallback for .xls files calamine cannot open (slow, per cell: only for old files)."""
-    import xlrd
-
-    book = xlrd.open_workbook(str(path), formatting_info=False)
-    out = []
-    for sh in book.sheets():
-        rows = []
-        for r in range(sh.nrows):
-            row = []
-            for cell in sh.row(r):
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
-                    row.append(bool(cell.value))
-                elif cell.ctype == xlrd.XL_CELL_ERROR:
-                    row.append(xlrd.error_text_from_code.get(cell.value, "#错误"))
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                    row.append("")
-                else:
-                    row.append(cell.value)
-            rows.append(row)
-        merged = [((r0, c0), (r1 - 1, c1 - 1)) for r0, r1, c0, c1 in getattr(sh, "merged_cells", [])]
-        out.append(Sheet(sh.name, sh.visibility == 0, rows[:HEADER_SCAN_ROWS], merged, lambda rows=rows: rows))
-    return out
-
-
-ENCODINGS = (("utf-8", "UTF-8"), ("gbk", "GBK"), ("gb18030", "GB18030"))
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Detect the encoding of a text file: a BOM, else strict UTF-8, then GBK, then GB18030 (a superset of GBK)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8"), "UTF-8（带BOM）"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "UTF-16"
-    for codec, label in ENCODINGS:
-        try:
-            return data.decode(codec), label
-        except UnicodeDecodeError:
-            continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise FileError("FILE_UNREADABLE", "无法识别文件编码（应为 UTF-8、GBK 或 GB18030）")
-    return str(best), best.encoding.upper()
-
-
-def _csv_sheet(path: Path) -> tuple[Sheet, str]:
-    try:
-        text, encoding = decode_text(path.read_bytes())
-    except FileError as exc:
-        raise FileError(exc.rule, f"文件“{path.name}”{exc.message}") from None
-    sample = text[:20000].splitlines()[:40]
-    delimiter = max([",", "\t", ";", "|"], key=lambda d: sum(line.count(d) for line in sample))
-    if not any(delimiter in line for line in sample):
-        delimiter = ","
-    head = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), HEADER_SCAN_ROWS))
-    every = functools.lru_cache(maxsize=1)(
-        lambda: list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)))
-
-    def columns(start: int, width: int) -> list | None:
-        """The data part through pyarrow's CSV parser, every cell as text; None (→ csv module) when a row has another
-        number of fields than the header or the rows above the data hold line breaks."""
-        if any("\n" in c or "\r" in c for row in head[:start] for c in row):
-            return None
-        width = max(width, len(head[start - 1]) if 0 < start <= len(head) else 0)
-        names = [f"c{i}" for i in range(width)]
-        try:
-            table = pacsv.read_csv(
-                io.BytesIO(text.encode("utf-8")),
-                read_options=pacsv.ReadOptions(skip_rows=start, column_names=names, block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                                 ignore_empty_lines=False),
-                convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
-                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
-        except (pa.ArrowInvalid, pa.ArrowException):
-            return None
-        return [table.column(i).combine_chunks() for i in range(width)]
-
-    return Sheet("", True, head, [], every, columns), encoding
 
 
 # ------------------------------------------------------------------------------------------------- finding a header
@@ -451,10 +326,14 @@ class Layout:
     sheet: Sheet
     header_row: int  # zero-based
     data_start: int  # zero-based
-    columns: dict[str, int]  # field → column index
-    found: dict[str, str]  # field → header as written
+    candidates: dict[str, list[tuple[int, bool]]]  # field → [(column index, is the standard header)], left to right
+    texts: dict[int, str]  # column index → header as written
     headers: list[str]  # every non-empty header cell of the header row, as written
-    extras: list[str]  # header cells not used
+    extras: list[str]  # header cells matching no field
+
+    def where(self) -> str:
+        return f"（工作表“{self.sheet.name}”第{self.header_row + 1}行）" if self.sheet.name else \
+            f"（第{self.header_row + 1}行）"
 
 
 def _fill_merged(head: list[list], merged: list) -> list[list]:
@@ -472,64 +351,79 @@ def _is_blank(v) -> bool:
 
 
 def _match_row(row: list, hmap: dict) -> tuple[dict, dict, list, list]:
-    columns, found, exact, headers, extras = {}, {}, {}, [], []
+    candidates: dict[str, list[tuple[int, bool]]] = {}
+    texts, headers, extras = {}, [], []
     for j, v in enumerate(row):
         if not isinstance(v, str) or not v.strip():
             continue
-        headers.append(v.strip())
+        text = v.strip()
+        headers.append(text)
+        texts[j] = text
         hit = hmap.get(normalize_header(v))
         if hit is None:
-            extras.append(v.strip())
+            extras.append(text)
             continue
-        f, is_std = hit
-        if f in columns and (exact[f] or not is_std):
-            extras.append(f"{v.strip()}（与第{columns[f] + 1}列重复）")
-            continue
-        if f in columns:
-            extras.append(f"{found[f]}（与第{j + 1}列重复）")
-        columns[f], found[f], exact[f] = j, v.strip(), is_std
-    return columns, found, headers, extras
+        candidates.setdefault(hit[0], []).append((j, hit[1]))
+    return candidates, texts, headers, extras
 
 
-def _locate(src: Source, sheets: list[Sheet], rel: str, ignored: list) -> Layout:
+def _identity_field(src: Source) -> str:
+    return "id_number" if "id_number" in src.fields else (src.key_field or src.fields[0])
+
+
+def _locate(src: Source, sheets: list[Sheet], rel: str) -> tuple[list[Layout], list[Layout], list[str]]:
+    """The sheets holding the source's complete header; the sheets that look like the source (its identity column and
+    more than half of its required columns) but lack a required column; the names of the other non-empty sheets."""
     hmap = _header_map(src)
     required = {c.field for c in src.required}
-    candidates = []
+    identity = _identity_field(src)
+    complete, partial, other, ranked = [], [], [], []
+    skip = {normalize_header(n) for n in src.skip_sheets}
     for order, sheet in enumerate(sheets):
+        if sheet.name and normalize_header(sheet.name) in skip:
+            continue
         head = _fill_merged(sheet.head, sheet.merged)
         best = None
         for r, row in enumerate(head):
-            columns, found, headers, extras = _match_row(row, hmap)
-            score = (len(required & set(columns)), len(columns))
-            if columns and (best is None or score > best[0]):
-                best = (score, r, columns, found, headers, extras)
-        if best is not None:
-            candidates.append((best[0], sheet.visible, -order, sheet, best))
-    sheet_text = "" if sheets and sheets[0].name == "" else "任何工作表的"
-    expected = "、".join(c.header for c in src.required)
-    if not candidates:
-        raise FileError("HEADER_NOT_FOUND", f"文件“{rel}”{sheet_text}前{HEADER_SCAN_ROWS}行中找不到“{src.title}”的表头"
-                                            f"（应包含：{expected}）")
-    candidates.sort(key=lambda c: (c[0], c[1], c[2]), reverse=True)
-    score, _vis, _o, sheet, (_, r, columns, found, headers, extras) = candidates[0]
-    for other in candidates[1:]:
-        if other[0][0] == len(required):
-            ignored.append((f"{rel}（工作表“{other[3].name}”）",
-                            f"该工作表也有“{src.title}”的表头，但只读取表头最完整的工作表“{sheet.name}”"))
-    missing = [c for c in src.required if c.field not in columns]
-    if missing:
-        where = f"（工作表“{sheet.name}”第{r + 1}行）" if sheet.name else f"（第{r + 1}行）"
-        parts = []
-        for c in missing:
+            candidates, texts, headers, extras = _match_row(row, hmap)
+            score = (len(required & set(candidates)), len(candidates))
+            if candidates and (best is None or score > best[0]):
+                best = (score, Layout(sheet, r, r + 1, candidates, texts, headers, extras))
+        if best is None:
+            if any(not _is_blank(v) for row in sheet.head for v in row):
+                other.append(sheet.name)
+            continue
+        score, layout = best
+        ranked.append((score, sheet.visible, -order, layout))
+        for (r0, _c0), (r1, _c1) in sheet.merged:  # a header cell merged downwards: data begins below the merge
+            if r0 <= layout.header_row <= r1:
+                layout.data_start = max(layout.data_start, r1 + 1)
+        if score[0] == len(required):
+            complete.append(layout)
+        elif identity in layout.candidates and 2 * score[0] > len(required):  # the source, a column short
+            partial.append(layout)
+        else:
+            other.append(sheet.name)
+    if not complete:
+        sheet_text = "" if sheets and sheets[0].name == "" else "任何工作表的"
+        expected = "、".join(c.header for c in src.required)
+        if not ranked:
+            raise FileError("HEADER_NOT_FOUND", f"文件“{rel}”{sheet_text}前{HEADER_SCAN_ROWS}行中找不到“{src.title}”的"
+                                                f"表头（应包含：{expected}）")
+        ranked.sort(key=lambda c: (c[0], c[1], c[2]), reverse=True)
+        best = ranked[0][3]
+        raise FileError("COLUMN_MISSING", f"文件“{rel}”缺少必填列{_missing_text(src, best)}。"
+                                          f"找到的表头{best.where()}：{'、'.join(best.headers)}")
+    return complete, partial, other
+
+
+def _missing_text(src: Source, layout: Layout) -> str:
+    parts = []
+    for c in src.required:
+        if c.field not in layout.candidates:
             alt = f"（也可写作：{'、'.join(c.synonyms)}）" if c.synonyms else ""
             parts.append(f"“{c.header}”{alt}")
-        raise FileError("COLUMN_MISSING", f"文件“{rel}”缺少必填列{'、'.join(parts)}。找到的表头{where}："
-                                          f"{'、'.join(headers)}")
-    data_start = r + 1
-    for (r0, _c0), (r1, _c1) in sheet.merged:  # a header cell merged downwards: data begins below the merge
-        if r0 <= r <= r1:
-            data_start = max(data_start, r1 + 1)
-    return Layout(sheet, r, data_start, columns, found, headers, extras)
+    return "、".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------- reading a file
@@ -538,94 +432,363 @@ class FileResult:
     used: pd.DataFrame  # parsed fields of the used rows + _file, _sheet, _row
     found: dict[str, str]  # field → header as written
     row: dict  # the files-table row (counts completed after duplicates)
+    rejected: pd.DataFrame  # the identity of the rejected rows + _file, _sheet, _row
+
+    @property
+    def place(self) -> tuple[str, str]:
+        return self.row["文件"], self.row["工作表"]
 
 
-def _read_file(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLog, ignored: list) -> FileResult:
-    sheets, encoding, from_csv = _open(path)
-    layout = _locate(src, sheets, rel, ignored)
-    width = max(layout.columns.values()) + 1
-    arrays = layout.sheet.columns(layout.data_start, width) if layout.sheet.columns else None
-    if arrays is None:
-        data = layout.sheet.rows()[layout.data_start:]
-        grid = lib.to_object_array(data, min_width=width) if data else np.empty((0, width), dtype=object)
-        arrays = [np.ascontiguousarray(grid[:, j]) for j in range(grid.shape[1])]
-    n_grid = len(arrays[0]) if arrays else 0
-    mapped = set(layout.columns.values())
-    cells = {j: Cells(arrays[j], from_csv) for j in mapped}
-    nonblank = np.zeros(n_grid, dtype=bool)
-    for j, arr in enumerate(arrays):  # a row is blank only if every cell is, in used and unused columns alike
-        nonblank |= ~(cells[j].blank if j in mapped else blank_mask(arr))
-    del arrays
-    last = int(np.flatnonzero(nonblank)[-1]) + 1 if nonblank.any() else 0
-    keep = np.flatnonzero(nonblank[:last])
-    blank_rows = last - len(keep)
-    excel_row = layout.data_start + keep + 1
-    n = len(keep)
-    partial = n != n_grid
-
-    values: dict[str, pd.Series] = {}
-    issues: list[tuple] = []  # (positions, field, rules, messages, kind) kind: error / warning
-    reject = np.zeros(n, dtype=bool)
-    for col in src.columns:
-        j = layout.columns.get(col.field)
-        if j is None:  # an optional column the file does not have: blank, or its default
-            parsed = parse(col, Cells(np.full(n, None, dtype=object)), ctx)
-            values[col.field] = parsed.values
+def _read_file(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLog,
+               ignored: list) -> tuple[list[FileResult], list[tuple[str, str]]]:
+    """Every sheet of the file holding the source's header, read; and (sheet, message) for the sheets not read."""
+    sheets, encoding, from_csv = open_sheets(path, rel)
+    complete, partial, other = _locate(src, sheets, rel)
+    suffix = path.suffix.lower()
+    results = [_read_sheet(src, layout, rel, suffix, encoding, from_csv, ctx, log) for layout in complete]
+    refusals = []
+    for layout in partial:
+        data = guarded(rel, suffix, layout.sheet.rows)[layout.data_start:]
+        n = sum(1 for row in data if any(not _is_blank(v) for v in row))
+        name = layout.sheet.name
+        if n == 0:
+            ignored.append((f"{rel}（工作表“{name}”）", f"表头不完整（缺少{_missing_text(src, layout)}），且没有数据行，未读取"))
             continue
-        parsed = parse(col, cells[j], ctx)
-        v = parsed.values.iloc[keep].reset_index(drop=True) if partial else parsed.values
-        error, message, blank = parsed.error[keep], parsed.message[keep], parsed.blank[keep]
-        warning = parsed.warning[keep]
-        bad = np.flatnonzero(error != None)  # noqa: E711 — elementwise on an object array
-        if len(bad):
-            issues.append((bad, col.field, error[bad], message[bad], "error"))
-            if col.required:
-                reject[bad] = True
-        if col.required:
-            empty = np.flatnonzero(blank)
-            if len(empty):
-                rule = "ID_EMPTY" if col.type == "id" else "REQUIRED_MISSING"
-                msg = "公民身份号码为空" if col.type == "id" else f"必填项“{col.header}”为空"
-                issues.append((empty, col.field, np.full(len(empty), rule, dtype=object),
-                               np.full(len(empty), msg, dtype=object), "error"))
-                reject[empty] = True
-        warn = np.flatnonzero(warning != None)  # noqa: E711
-        if len(warn):
-            issues.append((warn, col.field, warning[warn], message[warn], "warning"))
-        values[col.field] = v
+        read = "、".join(f"“{x.sheet.name}”" for x in complete)
+        refusals.append((name, f"文件“{rel}”的工作表“{name}”看起来也是“{src.title}”的数据（表头在第{layout.header_row + 1}行），"
+                               f"表头下有{n}行，但缺少必填列{_missing_text(src, layout)}，这些行没有读取"
+                               f"（已读取工作表{read}）。请补齐表头，或把这些行移到完整的工作表中后重新运行"))
+    for name in other:
+        if len(sheets) > 1:
+            ignored.append((f"{rel}（工作表“{name}”）", f"没有“{src.title}”的完整表头，未读取"))
+    skip = {normalize_header(n) for n in src.skip_sheets}
+    for sheet in sheets:
+        if sheet.name and normalize_header(sheet.name) in skip:
+            ignored.append((f"{rel}（工作表“{sheet.name}”）", f"“{sheet.name}”是记录历史的工作表，不作为“{src.title}”的数据读取"))
+    return results, refusals
 
+
+@dataclass
+class Issues:
+    """问题数据 rows of one sheet, collected per column and written at the end (actions need the final reject mask)."""
+
+    parts: list[tuple] = field(default_factory=list)  # (positions, column label, rules, messages, values, kind)
+    seen: set = field(default_factory=set)  # (position, column label) already reported
+
+    def add(self, pos, label: str, rules, messages, values, kind: str) -> None:
+        pos = np.asarray(pos, dtype=np.int64)
+        if not len(pos):
+            return
+        n = len(pos)
+        as_array = (lambda x: np.asarray(x, dtype=object) if not isinstance(x, str) else np.full(n, x, dtype=object))
+        self.parts.append((pos, label, as_array(rules), as_array(messages), as_array(values), kind))
+        self.seen.update((int(p), label) for p in pos)
+
+
+def _read_sheet(src: Source, layout: Layout, rel: str, suffix: str, encoding: str, from_csv: bool, ctx: Context,
+                log: P.ProblemLog) -> FileResult:
+    grid = _Grid.load(layout, rel, suffix, from_csv)
+    rows = grid.rows_read()
+    columns, found, extras = _choose_columns(src, layout, grid.cells, rows.keep, rel, log)
+    issues = Issues()
+    reject = rows.field_count_issues(grid, issues)
+    used_cols = set(columns.values())
+    by_col = rows.special_by_column(grid)
+    only_hidden = rows.only_hidden(grid, by_col, columns)
+    skip = rows.unparsed | only_hidden  # rows whose blank cells are not "empty" findings
+
+    values = {col.field: _column(col, columns, found, grid, rows, by_col, skip, issues, reject, ctx)
+              for col in src.columns}
     frame = pd.DataFrame(values)
-    reported = {(int(p), f) for pos, f, *_ in issues for p in pos}
-    fails = failures(src.name, frame)
-    if len(fails):
-        fresh = fails[[(int(p), f) not in reported for p, f in zip(fails["pos"], fails["field"])]]
-        for fld, grp in fresh.groupby("field", sort=False):
-            col = src.column(fld)
-            pos = grp["pos"].to_numpy(dtype=np.int64)
-            shown = cells[layout.columns[fld]].display_at(keep[pos])
-            msgs = [_schema_message(col, r, x) for r, x in zip(grp["rule"], shown)]
-            issues.append((pos, fld, grp["rule"].to_numpy(dtype=object), np.array(msgs, dtype=object), "error"))
-            if col.required:
-                reject[pos] = True
-            else:
-                frame.loc[pos, fld] = pd.NA
+    _schema_issues(src, frame, columns, found, grid.cells, rows.keep, issues, reject, skip)
+    for j, here in by_col.items():  # error cells of unused columns matter only on a row that is not used anyway
+        if j in used_cols:
+            continue
+        pos = np.array([h[0] for h in here], dtype=np.int64)
+        sel = reject[pos] | only_hidden[pos]
+        label = layout.texts.get(j, f"第{j + 1}列")
+        chosen = [h for h, s in zip(here, sel) if s]
+        issues.add(pos[sel], label, [h[1] for h in chosen], [_special_message(label, h[1], h[2]) for h in chosen],
+                   [h[2] for h in chosen], "error")
+        reject[pos[sel]] = True
+
     sheet_name = layout.sheet.name
-    for pos, fld, rules, msgs, kind in issues:
-        j = layout.columns[fld]
+    excel_row = rows.excel_row
+    for pos, label, rules, msgs, shown, kind in issues.parts:
         action = np.where(reject[pos], P.REJECT, P.BLANK if kind == "error" else P.WARN)
         log.add_frame(pd.DataFrame({
-            "来源": src.title, "文件": rel, "工作表": sheet_name, "行号": excel_row[pos], "列": layout.found[fld],
-            "原值": cells[j].display_at(keep[pos]), "规则代码": rules, "问题说明": msgs, "处理": action}))
+            "来源": src.title, "文件": rel, "工作表": sheet_name, "行号": excel_row[pos], "列": label,
+            "原值": shown, "规则代码": rules, "问题说明": msgs, "处理": action}))
 
     used = frame[~reject].copy()
     used["_file"] = rel
     used["_sheet"] = sheet_name
     used["_row"] = pd.array(excel_row[~reject], dtype="Int64")
-    extras = "、".join(layout.extras)
-    row = _file_row(src, rel, sheet_name, layout.header_row + 1, encoding, "已读取", extras,
-                    counts={"读入行数": n, "使用行数": int((~reject).sum()), "剔除行数": int(reject.sum()),
-                            "空行数": blank_rows})
-    return FileResult(used.reset_index(drop=True), layout.found, row)
+    identity = _identity_field(src)
+    rejected = pd.DataFrame({identity: frame.loc[reject, identity].to_numpy(), "_file": rel, "_sheet": sheet_name,
+                             "_row": pd.array(excel_row[reject], dtype="Int64")})
+    status = "已读取" if layout.sheet.visible else "已读取（隐藏工作表）"
+    row = _file_row(src, rel, sheet_name, layout.header_row + 1, encoding, status, "、".join(extras),
+                    counts={"读入行数": rows.n, "使用行数": int((~reject).sum()), "剔除行数": int(reject.sum()),
+                            "空行数": rows.blank_rows})
+    return FileResult(used.reset_index(drop=True), found, row, rejected)
+
+
+@dataclass
+class _Grid:
+    """The data part of a sheet, column by column: raw arrays, the parsed cells of the header's columns, and the
+    cells whose content the engine hid (error values, formulas without a value, Excel error text)."""
+
+    layout: Layout
+    rel: str
+    suffix: str
+    arrays: list
+    cells: dict[int, Cells]
+    special: list[tuple[int, int, str, str]]  # (grid position, column, rule, text)
+    field_counts: np.ndarray | None  # CSV read by the csv module: fields per row
+
+    @classmethod
+    def load(cls, layout: Layout, rel: str, suffix: str, from_csv: bool) -> "_Grid":
+        sheet, start = layout.sheet, layout.data_start
+        mapped = sorted({j for cands in layout.candidates.values() for j, _ in cands})
+        width = mapped[-1] + 1
+        arrays = guarded(rel, suffix, lambda: sheet.columns(start, width)) if sheet.columns else None
+        field_counts = None
+        if arrays is None:
+            data = guarded(rel, suffix, sheet.rows)[start:]
+            if sheet.field_counts is not None:  # a CSV read by the csv module: rows may have any number of fields
+                field_counts = np.fromiter((len(r) for r in data), dtype=np.int64, count=len(data))
+            arrays = _columns_of(data, width)
+        cells = {j: Cells(arrays[j], from_csv) for j in mapped}
+        hidden = [] if from_csv else _hidden_cells(sheet, rel, suffix, start, arrays, cells)
+        if hidden and max(h.row for h in hidden) - start >= len(arrays[0]):  # formula rows past calamine's last row
+            arrays = _padded(arrays, max(h.row for h in hidden) - start + 1, max(width, max(h.col for h in hidden) + 1))
+            cells = {j: Cells(arrays[j], from_csv) for j in mapped}
+        special = [(h.row - start, h.col, h.rule, h.text) for h in hidden]
+        for j in mapped:  # Excel error text (#N/A …) as the whole content of a cell, in any source
+            pos = cells[j].error_literals()
+            special += [(int(p), j, CELL_ERROR, t) for p, t in zip(pos, cells[j].display_at(pos))]
+            cells[j].blank_out(pos)
+        return cls(layout, rel, suffix, arrays, cells, special, field_counts)
+
+    @property
+    def n(self) -> int:
+        return len(self.arrays[0]) if self.arrays else 0
+
+    def nonblank(self) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        for j, arr in enumerate(self.arrays):  # a row is blank only if every cell is, in used and unused columns
+            out |= ~(self.cells[j].blank if j in self.cells else blank_mask(arr))
+        for p, *_ in self.special:
+            out[p] = True
+        return out
+
+    def rows_read(self) -> "_Rows":
+        nonblank = self.nonblank()
+        wrong = np.zeros(self.n, dtype=bool)
+        expected = 0
+        if self.field_counts is not None:  # another number of fields than the header: values may be shifted
+            expected = len(self.layout.sheet.head[self.layout.header_row])
+            wrong = (self.field_counts != expected) & nonblank
+            for c in self.cells.values():
+                c.blank_out(np.flatnonzero(wrong))  # not parsed
+            self.special = [s for s in self.special if not wrong[s[0]]]
+        last = int(np.flatnonzero(nonblank)[-1]) + 1 if nonblank.any() else 0
+        keep = np.flatnonzero(nonblank[:last])
+        return _Rows(keep, last - len(keep), self.layout.data_start + keep + 1, wrong[keep], expected, self.n)
+
+
+@dataclass
+class _Rows:
+    """The rows read of a grid (non-blank up to the last non-blank one)."""
+
+    keep: np.ndarray  # grid positions of the rows read
+    blank_rows: int
+    excel_row: np.ndarray
+    unparsed: np.ndarray  # per row read: CSV field count differs from the header
+    expected_fields: int
+    n_grid: int
+
+    @property
+    def n(self) -> int:
+        return len(self.keep)
+
+    @property
+    def partial(self) -> bool:
+        return self.n != self.n_grid
+
+    def at(self) -> np.ndarray:
+        """grid position → position among the rows read (-1: not read)."""
+        out = np.full(self.n_grid, -1, dtype=np.int64)
+        out[self.keep] = np.arange(self.n)
+        return out
+
+    def field_count_issues(self, grid: _Grid, issues: Issues) -> np.ndarray:
+        """The reject mask, starting with the CSV rows whose number of fields differs from the header."""
+        reject = np.zeros(self.n, dtype=bool)
+        if not self.unparsed.any():
+            return reject
+        pos = np.flatnonzero(self.unparsed)
+        sheet, start = grid.layout.sheet, grid.layout.data_start
+        rows = guarded(grid.rel, grid.suffix, sheet.rows)
+        shown = [sheet.delimiter.join(rows[start + int(g)])[:200] for g in self.keep[pos]]
+        issues.add(pos, WHOLE_ROW, "FIELD_COUNT",
+                   [f"该行有{c}个字段，表头有{self.expected_fields}个：可能是某项文字（如单位名称）中有未加引号的逗号，"
+                    f"或一行被截断、换行，各列的值已经错位。该行未使用；请在原系统重新导出，或给含逗号的内容加上英文双引号"
+                    for c in grid.field_counts[self.keep[pos]]], shown, "error")
+        reject[pos] = True
+        return reject
+
+    def special_by_column(self, grid: _Grid) -> dict[int, list]:
+        at = self.at()
+        by_col: dict[int, list] = {}
+        for p, j, rule, text in grid.special:
+            by_col.setdefault(j, []).append((at[p], rule, text))
+        return by_col
+
+    def only_hidden(self, grid: _Grid, by_col: dict, columns: dict) -> np.ndarray:
+        """Rows whose only content is an error or formula cell outside the columns used: that cell is their reason."""
+        used_cols = set(columns.values())
+        in_used, in_other = np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=bool)
+        for j, here in by_col.items():
+            (in_used if j in used_cols else in_other)[[h[0] for h in here]] = True
+        return in_other & ~in_used & ~_has_content(grid.cells, columns, self.keep)
+
+
+def _column(col, columns: dict, found: dict, grid: _Grid, rows: _Rows, by_col: dict, skip: np.ndarray,
+            issues: Issues, reject: np.ndarray, ctx: Context) -> pd.Series:
+    """One contract column of the rows read: its parsed values; its findings added to ``issues``, ``reject``."""
+    j = columns.get(col.field)
+    if j is None:  # an optional column the file does not have: blank, or its default
+        return parse(col, Cells(np.full(rows.n, None, dtype=object)), ctx).values
+    cells, keep, label = grid.cells[j], rows.keep, found[col.field]
+    parsed = parse(col, cells, ctx)
+    v = parsed.values.iloc[keep].reset_index(drop=True) if rows.partial else parsed.values
+    error, message, blank = parsed.error[keep], parsed.message[keep], parsed.blank[keep].copy()
+    warning = parsed.warning[keep]
+    blank[skip] = False
+    bad = np.flatnonzero(error != None)  # noqa: E711 — elementwise on an object array
+    issues.add(bad, label, error[bad], message[bad], cells.display_at(keep[bad]), "error")
+    if col.strict:
+        reject[bad] = True
+    here = by_col.get(j, [])
+    if here:
+        pos = np.array([h[0] for h in here], dtype=np.int64)
+        issues.add(pos, label, [h[1] for h in here], [_special_message(col.header, h[1], h[2]) for h in here],
+                   [h[2] for h in here], "error")
+        blank[pos] = False
+        if col.strict:  # a default must not stand in for what the cell held
+            reject[pos] = True
+    if col.required:
+        empty = np.flatnonzero(blank)
+        if len(empty):
+            rule = "ID_EMPTY" if col.type == "id" else "REQUIRED_MISSING"
+            msg = "公民身份号码为空" if col.type == "id" else f"必填项“{col.header}”为空"
+            issues.add(empty, label, rule, msg, "", "error")
+            reject[empty] = True
+    warn = np.flatnonzero(warning != None)  # noqa: E711
+    issues.add(warn, label, warning[warn], message[warn], cells.display_at(keep[warn]), "warning")
+    if col.type == "id":
+        example = np.flatnonzero((v == EXAMPLE_ID).fillna(False).to_numpy(dtype=bool))
+        issues.add(example, label, "TEMPLATE_EXAMPLE",
+                   f"模板示例行：公民身份号码 {EXAMPLE_ID} 是填报模板示例中的号码，不是数据，该行未使用。填报前请删除示例行",
+                   EXAMPLE_ID, "error")
+        reject[example] = True
+    return v
+
+
+def _columns_of(data: list[list], width: int) -> list[np.ndarray]:
+    grid = lib.to_object_array(data, min_width=width) if data else np.empty((0, width), dtype=object)
+    return [np.ascontiguousarray(grid[:, j]) for j in range(grid.shape[1])]
+
+
+def _padded(arrays: list, n: int, width: int) -> list[np.ndarray]:
+    out = []
+    for j in range(max(width, len(arrays))):
+        arr = np.full(n, None, dtype=object)
+        if j < len(arrays):
+            arr[:len(arrays[j])] = arrays[j]
+        out.append(arr)
+    return out
+
+
+def _hidden_cells(sheet: Sheet, rel: str, suffix: str, start: int, arrays: list, cells: dict) -> list:
+    """The engine's error cells and formulas without a value below the header. Looked for only when the sheet shows
+    blank cells in the used columns or the file says the sheet is longer than what was read (the search costs a
+    pass over the sheet's XML)."""
+    n_grid = len(arrays[0]) if arrays else 0
+    extent = guarded(rel, suffix, sheet.extent)
+    if not any(c.blank.any() for c in cells.values()) and extent is not None and extent <= start + n_grid:
+        return []
+    return [h for h in guarded(rel, suffix, sheet.hidden) if h.row >= start]
+
+
+def _special_message(header: str, rule: str, text: str) -> str:
+    if rule == FORMULA_NO_VALUE:
+        return (f"{header}是公式“{text}”，文件里没有它的计算结果（公式没有计算结果，可能是程序生成或未重新计算就保存）："
+                f"请在 Excel/WPS 中打开后保存，再放入数据文件夹")
+    return f"{header}是 Excel 错误值“{text}”（公式没有算出结果）：请在原表中改正公式或填入实际内容"
+
+
+def _has_content(cells: dict, columns: dict, grid_pos: np.ndarray) -> np.ndarray:
+    """Whether these rows hold anything in the columns used."""
+    out = np.zeros(len(grid_pos), dtype=bool)
+    for j in set(columns.values()):
+        out |= ~cells[j].blank[grid_pos]
+    return out
+
+
+def _choose_columns(src: Source, layout: Layout, cells: dict, keep: np.ndarray, rel: str,
+                    log: P.ProblemLog) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    """One column per field where a header appears more than once: the standard header before a synonym, a column
+    with content before an empty one; two differing columns of equal standing refuse the file."""
+    columns, found, extras = {}, {}, list(layout.extras)
+    for fld, cands in layout.candidates.items():
+        chosen = cands[0][0]
+        if len(cands) > 1:
+            filled = [(j, std) for j, std in cands if not cells[j].blank[keep].all()]
+            pool = filled or cands
+            tier = [c for c in pool if c[1]] or pool
+            chosen = tier[0][0]
+            for j, _ in tier[1:]:
+                if not pd.Series(cells[j].text[keep], dtype=object).equals(
+                        pd.Series(cells[chosen].text[keep], dtype=object)):
+                    header = src.column(fld).header
+                    raise FileError("COLUMN_DUPLICATE", f"文件“{rel}”{layout.where()}有两列“{header}”（第{chosen + 1}列"
+                                                        f"“{layout.texts[chosen]}”和第{j + 1}列“{layout.texts[j]}”），"
+                                                        f"都有内容且不一致，无法判断该用哪一列。请删除或改名其中一列后重新运行")
+            for j, _ in cands:
+                if j == chosen:
+                    continue
+                empty = cells[j].blank[keep].all()
+                extras.append(f"{layout.texts[j]}（第{j + 1}列，与第{chosen + 1}列重名{'，该列为空' if empty else ''}）")
+                if j < chosen:  # an earlier column lost: say so, the reader of the file expects the first one
+                    log.add(source=src.title, file=rel, sheet=layout.sheet.name, row=layout.header_row + 1,
+                            column=layout.texts[j], value=layout.texts[j], rule="COLUMN_DUPLICATE",
+                            message=f"第{j + 1}列“{layout.texts[j]}”与第{chosen + 1}列“{layout.texts[chosen]}”重名"
+                                    f"{'且没有内容' if empty else ''}，使用第{chosen + 1}列", action=P.COLUMN_UNUSED)
+        columns[fld], found[fld] = chosen, layout.texts[chosen]
+    return columns, found, extras
+
+
+def _schema_issues(src: Source, frame: pd.DataFrame, columns: dict, found: dict, cells: dict, keep: np.ndarray,
+                   issues: Issues, reject: np.ndarray, unparsed: np.ndarray) -> None:
+    fails = failures(src.name, frame)
+    if not len(fails):
+        return
+    fresh = fails[[(int(p), found.get(f)) not in issues.seen and not unparsed[int(p)]
+                   for p, f in zip(fails["pos"], fails["field"])]]
+    fresh = fresh[fresh["field"].isin(list(columns))]
+    for fld, grp in fresh.groupby("field", sort=False):
+        col = src.column(fld)
+        pos = grp["pos"].to_numpy(dtype=np.int64)
+        shown = cells[columns[fld]].display_at(keep[pos])
+        msgs = [_schema_message(col, r, x) for r, x in zip(grp["rule"], shown)]
+        issues.add(pos, found[fld], grp["rule"].to_numpy(dtype=object), msgs, shown, "error")
+        if col.strict:
+            reject[pos] = True
+        else:
+            frame.loc[pos, fld] = pd.NA
 
 
 def _blank_series(type_: str, n: int) -> pd.Series:
@@ -647,6 +810,15 @@ def _schema_message(col, rule: str, value: str) -> str:
     return f"{col.header}“{value}”：{P.RULES[rule]}"
 
 
+def _rejected_frame(src: Source, results: list[FileResult]) -> pd.DataFrame:
+    identity = _identity_field(src)
+    parts = [r.rejected for r in results if len(r.rejected)]
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    return pd.DataFrame({identity: _blank_series(src.column(identity).type, 0), "_file": pd.Series(dtype="str"),
+                         "_sheet": pd.Series(dtype="str"), "_row": pd.Series(dtype="Int64")})
+
+
 # -------------------------------------------------------------------------------------------------------- duplicates
 def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Collapse identical rows; keep every conflicting row of a unique key and choose one by ``src.resolve``."""
@@ -657,7 +829,7 @@ def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> 
         frame = pd.DataFrame({c.field: _blank_series(c.type, 0) for c in src.columns})
         for m in META:
             frame[m] = pd.Series(dtype="Int64" if m == "_row" else "str")
-    found = {r.row["文件"]: r.found for r in results}
+    found = {r.place: r.found for r in results}
     key = src.key_field
     shown = key or ("id_number" if "id_number" in fields else None)  # 原值 of a merged row
 
@@ -673,8 +845,11 @@ def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> 
             later = first.index != first.to_numpy()
             rows, firsts = frame.loc[first.index[later]], frame.loc[first.to_numpy()[later]]
             dup[first.index[later]] = True
-            same = rows["_file"].to_numpy() == firsts["_file"].to_numpy()
-            where = np.where(same, "本文件", "文件“" + firsts["_file"].astype(str).to_numpy() + "”")
+            same_file = rows["_file"].to_numpy() == firsts["_file"].to_numpy()
+            same_sheet = same_file & (rows["_sheet"].to_numpy() == firsts["_sheet"].to_numpy())
+            where = np.where(same_sheet, "本文件", np.where(
+                same_file, "工作表“" + firsts["_sheet"].astype(str).to_numpy() + "”",
+                "文件“" + firsts["_file"].astype(str).to_numpy() + "”"))
             first_row = firsts["_row"].astype(str).to_numpy()
             log.add_frame(pd.DataFrame({
                 "来源": src.title, "文件": rows["_file"].to_numpy(), "工作表": rows["_sheet"].to_numpy(),
@@ -683,10 +858,10 @@ def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> 
                 "问题说明": "与" + pd.Series(where, dtype=object) + "第" + first_row + "行完全相同，已合并为一行（使用第"
                          + first_row + "行）",
                 "处理": P.MERGED}))
-    merged_count = frame.loc[dup, "_file"].value_counts()
+    merged_count = frame.loc[dup].groupby(["_file", "_sheet"]).size()
     all_rows = frame[~dup].reset_index(drop=True)
     chosen = np.ones(len(all_rows), dtype=bool)
-    conflict_count = pd.Series(dtype="int64")
+    conflict_count: pd.Series = pd.Series(dtype="int64")
 
     if key and len(all_rows):
         conflict = all_rows[key].duplicated(keep=False).to_numpy()
@@ -708,11 +883,11 @@ def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> 
             winners = order.drop_duplicates(key, keep="last").set_index(key)  # the last row of each key wins
             chosen[conflict] = sub["_seq"].isin(winners["_seq"]).to_numpy()
             _report_conflicts(src, sub, winners, found, log)
-            conflict_count = sub["_file"].value_counts()
+            conflict_count = sub.groupby(["_file", "_sheet"]).size()
 
     for r in results:
-        r.row["合并重复行数"] = int(merged_count.get(r.row["文件"], 0))
-        r.row["冲突行数"] = int(conflict_count.get(r.row["文件"], 0))
+        r.row["合并重复行数"] = int(merged_count.get(r.place, 0))
+        r.row["冲突行数"] = int(conflict_count.get(r.place, 0))
     all_rows = all_rows[fields + META].copy()
     all_rows["_chosen"] = chosen
     table = all_rows[chosen].drop(columns="_chosen").reset_index(drop=True)
@@ -724,13 +899,15 @@ def _report_conflicts(src: Source, sub: pd.DataFrame, winners: pd.DataFrame, fou
     key = src.key_field
     header = src.column(key).header
     gid, keys = pd.factorize(sub[key])
-    group_many = (sub.groupby(gid)["_file"].nunique() > 1).to_numpy()
+    spot = sub["_file"].astype(str) + np.where(sub["_sheet"].astype(str) != "",
+                                               "（" + sub["_sheet"].astype(str) + "）", "")
+    group_many = (spot.groupby(gid).nunique() > 1).to_numpy()
 
-    def place(files: pd.Series, rows: pd.Series, many: np.ndarray) -> pd.Series:
-        prefix = pd.Series(np.where(many, files.astype(str).to_numpy() + "的", ""), dtype=object)
+    def place(spots: pd.Series, rows: pd.Series, many: np.ndarray) -> pd.Series:
+        prefix = pd.Series(np.where(many, spots.astype(str).to_numpy() + "的", ""), dtype=object)
         return prefix + "第" + rows.astype(str).reset_index(drop=True).astype(object) + "行"
 
-    places = place(sub["_file"].reset_index(drop=True), sub["_row"], group_many[gid])
+    places = place(spot.reset_index(drop=True), sub["_row"], group_many[gid])
     where = places.groupby(gid).agg("、".join)
     differs = []
     for f in src.fields:
@@ -738,14 +915,16 @@ def _report_conflicts(src: Source, sub: pd.DataFrame, winners: pd.DataFrame, fou
         differs.append(np.where(n > 1, src.column(f).header, ""))
     diff_text = pd.Series(["、".join(x for x in col if x) for col in zip(*differs)], dtype=object)
     win = winners.loc[keys]
-    win_place = place(win["_file"].reset_index(drop=True), win["_row"], group_many)
+    win_spot = win["_file"].astype(str) + np.where(win["_sheet"].astype(str) != "",
+                                                   "（" + win["_sheet"].astype(str) + "）", "")
+    win_place = place(win_spot.reset_index(drop=True), win["_row"], group_many)
     is_winner = sub["_seq"].to_numpy() == win["_seq"].to_numpy()[gid]
     verdict = pd.Series(np.where(is_winner, "按规则选用此条", "未选用（选用" + win_place.to_numpy()[gid] + "）"),
                         dtype=object)
     size = pd.Series(np.bincount(gid)[gid].astype(str), dtype=object)
     message = (f"同一{header}有" + size + "条不一致的记录（" + where.to_numpy()[gid] + "），不一致的列："
                + diff_text.to_numpy()[gid] + "；" + verdict + f"。规则：{src.resolve_text or ''}")
-    columns = [found.get(f, {}).get(key, header) for f in sub["_file"]]
+    columns = [found.get((f, s), {}).get(key, header) for f, s in zip(sub["_file"], sub["_sheet"])]
     log.add_frame(pd.DataFrame({
         "来源": src.title, "文件": sub["_file"].to_numpy(), "工作表": sub["_sheet"].to_numpy(),
         "行号": sub["_row"].to_numpy(), "列": columns, "原值": sub[key].astype(str).to_numpy(),

@@ -1,8 +1,14 @@
 """Blank input workbooks, one per source of the data contract (``jykn templates DIR``).
 
-Each ``<title>_模板.xlsx`` holds the contract's headers (required ones in red: styling, not text, so the reader's header
+Each ``模板_<title>.xlsx`` holds the contract's headers (required ones in red: styling, not text, so the reader's header
 matching is unaffected), one synthetic example row, dropdowns for the single-choice columns, and a 填写说明 sheet.
 Templates are not protected; columns of text type (identity numbers, phones) are formatted as text down the sheet.
+
+A template left in a data folder is never data: its name starts with 模板_, which no source title does (the reader
+lists it as ignored), and its example row carries contract.EXAMPLE_ID, which the reader refuses wherever it appears
+(a filled template saved under a source's name keeps its other rows). Writing never replaces what a person made:
+a folder holding other files is refused unless ``force`` (the other files are then left alone), and a template file
+that was filled in is never overwritten.
 """
 
 from __future__ import annotations
@@ -12,13 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contract import Column, Contract, Source, district, load_contract, town_names
-from ..idcard import make_id
+from ..contract import EXAMPLE_ID, TEMPLATE_PREFIX, Column, Contract, Source, district, load_contract, town_names
 from ..params import load_parameters, load_yaml
 from .writer import Col, Sheet, write_workbook
 
-# The example person: synthetic, valid, recognisable (a reader may refuse a file that still contains EXAMPLE_ID).
-EXAMPLE_ID = make_id("441803", dt.date(1980, 5, 17), 123)  # a man (odd sequence)
+__all__ = ["EXAMPLE_ID", "TemplateFolderError", "template_path", "template_sheets", "write_templates"]
+
 EXAMPLE_DATE = dt.date(2026, 1, 5)
 EXAMPLE_FILL = "#FFF2CC"  # light yellow
 INSTRUCTIONS = "填写说明"
@@ -42,14 +47,58 @@ _TYPE_TEXT = {
 _SEPARATORS = "多个时用“、”“；”或“，”分隔"
 
 
+class TemplateFolderError(ValueError):
+    """The folder cannot take the templates without touching files a person made (message in Chinese)."""
+
+
 def template_path(out_dir: str | Path, source: Source) -> Path:
-    return Path(out_dir) / f"{source.title}_模板.xlsx"
+    return Path(out_dir) / f"{TEMPLATE_PREFIX}{source.title}.xlsx"
 
 
-def write_templates(out_dir: str | Path, contract: Contract | None = None) -> list[Path]:
-    """One blank template per source in ``out_dir`` (created if missing); the paths, in contract order."""
+def write_templates(out_dir: str | Path, contract: Contract | None = None, force: bool = False) -> list[Path]:
+    """One blank template per source in ``out_dir`` (created if missing); the paths, in contract order.
+
+    Refuses (TemplateFolderError) a folder that holds other files unless ``force``, and a template file that was
+    filled in, always: an earlier blank template is the only file replaced."""
     contract = contract or load_contract()
-    return [write_workbook(template_path(out_dir, s), template_sheets(s)) for s in contract.sources.values()]
+    targets = {template_path(out_dir, s): s for s in contract.sources.values()}
+    _check_folder(Path(out_dir), targets, force)
+    return [write_workbook(path, template_sheets(s)) for path, s in targets.items()]
+
+
+def _check_folder(out: Path, targets: dict[Path, Source], force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise TemplateFolderError(f"“{out}”已存在且不是文件夹，无法在其中写入模板")
+    if not out.is_dir():
+        return
+    others = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()
+                    if p not in targets and not p.name.startswith("."))
+    if others and not force:
+        shown = "、".join(others[:5]) + (f" 等{len(others)}个" if len(others) > 5 else "")
+        raise TemplateFolderError(f"文件夹“{out}”中已有其他文件（{shown}），模板不写入这里。请换一个空文件夹；"
+                                  f"或加 --force，把模板写在这些文件旁边（已有的文件不会被改动）")
+    filled = [p.name for p, s in targets.items() if p.exists() and not is_blank_template(p, s)]
+    if filled:
+        raise TemplateFolderError(f"文件夹“{out}”中的{'、'.join(filled)}已填写过内容（或不是本程序生成的模板），"
+                                  f"不会被覆盖。请先把它们改名或移走，再生成模板")
+
+
+def is_blank_template(path: Path, source: Source) -> bool:
+    """The file is a template as written here: the data sheet holds the header and the example row, nothing else."""
+    from python_calamine import load_workbook
+
+    try:
+        wb = load_workbook(str(path))
+        if wb.sheet_names != [source.title, INSTRUCTIONS]:
+            return False
+        rows = wb.get_sheet_by_name(source.title).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 — unreadable or not a workbook: not ours to replace
+        return False
+    header = [c.header for c in source.columns]
+    if len(rows) < 2 or [str(v) for v in rows[1][:len(header)]] != header:
+        return False
+    body = [r for r in rows[2:] if any(v not in (None, "") for v in r)]
+    return len(body) == 1 and EXAMPLE_ID in [str(v) for v in body[0]]
 
 
 def template_sheets(source: Source) -> list[Sheet]:
@@ -143,12 +192,13 @@ def _instructions(source: Source) -> Sheet:
     multi = [c.header for c in source.columns if c.type in ("categories", "exit_reason")]
     notes = [
         f"1. 文件名必须以“{source.title}”开头，如“{source.title}.xlsx”或“{source.title}_2026年10月导出.xlsx”；"
-        "也可另存为 CSV（UTF-8 或 GBK 编码）。",
+        "也可另存为 CSV（UTF-8 或 GBK 编码）。模板文件名以“模板_”开头，放在数据文件夹中不会被读取：填好后请另存为"
+        "以来源名称开头的文件。",
         "2. 请勿修改第2行表头；红色表头为必填列；第1行标题可保留。",
         "3. 公民身份号码必须是文本：本模板已将该列设为文本格式。若 Excel 已显示为 4.41802E+17 之类的数字，末几位已丢失，"
         "请从原系统重新导出。",
         f"4. 日期可写作：{DATE_FORMATS}。",
-        "5. 第3行（黄色底纹）为示例，填报前请删除或覆盖。",
+        "5. 第3行（黄色底纹）为示例，填报前请删除或覆盖；示例行的公民身份号码是固定的示例号码，读取时会被剔除。",
         f"6. {key}。",
     ]
     if multi:

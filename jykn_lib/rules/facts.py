@@ -22,53 +22,10 @@ EMPTY = pd.DataFrame()
 
 # --- person codes: every join of the engine is on integers --------------------------------------------------------
 #
-# An identity number (18 characters, the 18th a digit or X) is turned into an int64 without hashing: its first 17
-# digits as a number, times 11, plus the check character (X = 10) — injective, and read straight from the Arrow
-# string buffer. Every source table gets a ``_pid`` column once per evaluation (``Sources``); the joins then run on
-# integers. A value that is not such a number (the reader never lets one through; hand-made tables might) gets a
-# negative code from one dictionary shared by all tables, so that equal strings still match.
-
-_POW = 11
-
-
-def _fixed_width(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(n × width uint8 view, row mask of well-formed rows) of a string array whose rows are ``width`` bytes, or None."""
-    if arr.null_count or len(arr) == 0:
-        return None
-    large = pa.types.is_large_string(arr.type)
-    offs = np.frombuffer(arr.buffers()[1], dtype=np.int64 if large else np.int32)[arr.offset: arr.offset + len(arr) + 1]
-    if not (np.diff(offs) == width).all():
-        return None
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offs[0]: offs[0] + width * len(arr)]
-    return data.reshape(len(arr), width), np.ones(len(arr), dtype=bool)
-
-
-def _numeric_codes(values) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 code, well-formed mask) per value; a code is meaningful only where the mask is True."""
-    arr = _arrow_strings(values)
-    n = len(arr)
-    codes = np.zeros(n, dtype=np.int64)
-    ok = np.zeros(n, dtype=bool)
-    fixed = _fixed_width(arr, 18) if n else None
-    if fixed is None:  # mixed lengths or nulls: only the well-formed rows take the fast path
-        texts = arr.to_numpy(zero_copy_only=False)
-        good = np.array([isinstance(t, str) and len(t) == 18 for t in texts], dtype=bool) if n else ok
-        if good.any():
-            sub = pa.array(texts[good].tolist(), type=pa.string())
-            c, o = _numeric_codes(sub)
-            codes[good], ok[good] = c, o
-        return codes, ok
-    mat, _ = fixed
-    body = np.zeros(n, dtype=np.int64)
-    valid = np.ones(n, dtype=bool)
-    for j in range(17):
-        d = mat[:, j].astype(np.int64) - 48
-        valid &= (d >= 0) & (d <= 9)
-        body = body * 10 + d
-    last = mat[:, 17].astype(np.int64)
-    check = np.where(last == 88, 10, last - 48)  # "X"
-    valid &= (check >= 0) & (check <= 10)
-    return body * _POW + check, valid
+# Every source table gets a ``_pid`` column once per evaluation (``Sources``): the identity number as an integer
+# (jykn_lib.idcard.numeric_codes); the joins then run on integers. A value that is not a well-formed identity number
+# (the reader never lets one through; hand-made tables might) gets a negative code from one dictionary shared by all
+# tables, so that equal strings still match.
 
 
 class Sources(dict):
@@ -105,7 +62,7 @@ class Sources(dict):
         return cls(tables, universe)
 
     def codes(self, values) -> np.ndarray:
-        codes, ok = _numeric_codes(values)
+        codes, ok = idcard.numeric_codes(_arrow_strings(values))
         if not ok.all():
             texts = pd.Series(values).astype(object).to_numpy()
             for i in np.flatnonzero(~ok):
