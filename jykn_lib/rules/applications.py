@@ -251,6 +251,8 @@ def decide_applications(apps: pd.DataFrame, tables, on: dt.date, params: Paramet
     """
     apps = apps.reset_index(drop=True)
     n = len(apps)
+    if n == 0:
+        return _nothing()
     on_ts = pd.Timestamp(on)
     base = pd.to_numeric(apps["women_base"], errors="coerce") if "women_base" in apps else pd.Series(np.nan, index=apps.index)
     people = pd.DataFrame({"id_number": apps["id_number"].astype(str), "women_base": base.astype(float)})
@@ -404,12 +406,25 @@ def decide_applications(apps: pd.DataFrame, tables, on: dt.date, params: Paramet
         "categories": np.where(conclusion == "propose", _codes_text(holds), ""),
         "claimed": _codes_text(claimed),
         "submitted": _join_by_row(got, "material", n, materials),
-        "missing": np.where(np.isin(conclusion, ["supplement", "refuse"]), missing_text, ""),
+        "missing": np.where((conclusion == "supplement") | ((conclusion == "refuse") & still), missing_text, ""),
         "not_asked": _join_by_row(not_asked, "material", n, materials),
         "unknown": unknown_text,
         "resubmitted": resubmitted,
     })
     return Decisions(summary=summary, reasons=long, on_apply=ev_a, on_decision=ev_d)
+
+
+SUMMARY_COLUMNS = ["row", "conclusion", "categories", "claimed", "submitted", "missing", "not_asked", "unknown",
+                   "resubmitted"]
+
+
+def _nothing() -> Decisions:
+    """No application to decide: empty tables with their columns (the engine is not run on nobody)."""
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SUMMARY_COLUMNS})
+    reasons = pd.DataFrame({c: pd.Series(dtype=object) for c in ("row", "code", "kind", "role", "evidence")})
+    facts = pd.DataFrame({c: pd.Series(dtype=object) for c in ("hukou_village", "sex", "age", "recognised_on")})
+    ev = Evaluation(people=pd.DataFrame(), facts=facts, reasons=reasons, summary=pd.DataFrame())
+    return Decisions(summary=empty, reasons=reasons, on_apply=ev, on_decision=ev)
 
 
 REFUSAL_CODES = ("A_NO_CATEGORY", "A_STILL_INCOMPLETE")
