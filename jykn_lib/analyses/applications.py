@@ -533,3 +533,36 @@ def decide_quarter(quarter: str, as_of, data_dir, out_dir, town: str = "全区")
     setup = kit.validate_parameters(notebook=NOTEBOOK, quarter=quarter, as_of=str(as_of), town=town,
                                     data_dir=str(data_dir), out_dir=str(out_dir))
     return kit.run(setup, analysis)
+
+
+def decide_year(data_dir, out_dir, dates=None, towns: bool = False) -> list:
+    """05 on each decision date in order (default: the synthetic district's schedule, synth_manifest.json
+    ``application_schedule``, or jykn_lib.synth.applications.decision_dates of params/demo.yaml's as_of), each into
+    the quarter folder of its date; with ``towns`` also every town's run. Returns the district runs."""
+    import json
+    from pathlib import Path
+
+    from ..periods import Quarter
+    from ..synth.applications import decision_dates
+
+    if dates is None:
+        manifest = Path(data_dir) / "synth_manifest.json"
+        if manifest.exists():
+            dates = [dt.date.fromisoformat(d) for d in json.loads(manifest.read_text(encoding="utf-8"))
+                     ["application_schedule"]]
+        else:
+            from ..params import load_yaml
+
+            as_of = load_yaml("demo.yaml")["as_of"]
+            dates = decision_dates(as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of)))
+    runs = []
+    for day in dates:
+        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+        q = str(Quarter.of(day))
+        runs.append(decide_quarter(q, day, data_dir, out_dir))
+        if towns:
+            from ..params import load_parameters
+
+            for town in load_parameters().town_names():
+                decide_quarter(q, day, data_dir, out_dir, town=town)
+    return runs
