@@ -78,8 +78,7 @@ def build_notice(path: Path = NOTICE) -> Path:
     _para(doc, "{{ office_name }}（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, "{{ decision_date }}", align=WD_ALIGN_PARAGRAPH.RIGHT, space_after=18)
 
-    _para(doc, "- - - - - - - - - - - - - - - - - - 沿此线剪开，回证由送达人带回存档 - - - - - - - - - - - - - - - - - -",
-          align=WD_ALIGN_PARAGRAPH.CENTER, size=9)
+    doc.add_page_break()  # the 送达回证 on its own page: the server brings it back for the file
     _para(doc, "送达回证", align=WD_ALIGN_PARAGRAPH.CENTER, size=18, bold=True, name=TITLE_FONT, space_after=6)
     rows = [
         ("受送达人", "{{ name }}"),
@@ -94,6 +93,9 @@ def build_notice(path: Path = NOTICE) -> Path:
     table = doc.add_table(rows=len(rows), cols=2)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for col, width in zip(table.columns, (Cm(5), Cm(10.8))):
+        col.width = width
     for (label, value), row in zip(rows, table.rows):
         row.height = Cm(1.2)
         for cell, text, width in ((row.cells[0], label, Cm(5)), (row.cells[1], value, Cm(10.8))):
