@@ -19,7 +19,7 @@ import datetime as dt
 import numpy as np
 
 from ..params import load_parameters
-from ..rules.applications import load_materials
+from ..materials import load_materials
 from ..workdays import add_working_days, is_working_day
 from .config import rng_for
 from .design import Design, Planter

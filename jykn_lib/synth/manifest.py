@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import __version__
 from ..contract import load_contract
 from ..params import load_parameters
-from ..rules.applications import load_materials
+from ..materials import load_materials
 from .faults import KINDS, MIN_COUNT, RATES, TEXT_STYLES
 from .population import World
 from .writers import ROW_LIMITS, FileSpec, rows_in_file
