@@ -137,7 +137,7 @@ def _ledger_version(out, day: str) -> pd.DataFrame:
 
     q = str(Quarter.of(dt.date.fromisoformat(day)))
     path = out / q / "区汇总" / f"就业困难人员台账_{day.replace('-', '')}认定后.xlsx"
-    return pd.read_excel(path, sheet_name="就业困难人员台账", header=1, dtype=str)
+    return pd.read_excel(path, sheet_name="就业困难人员台账", header=1, dtype=str, engine="openpyxl")
 
 
 def test_applicant_already_recognised_is_reported_not_decided_again(year, apps):
@@ -165,7 +165,7 @@ def test_recognised_after_publicity_into_a_new_ledger_version_and_re_recognition
     shutil.copy(src, data / src.name)
     ds = read_folder(data, only=["ledger"])
     assert ds.errors == [] and not (ds.problems["规则代码"] == "DUPLICATE_CONFLICT").any()
-    changes = pd.read_excel(src, sheet_name="变更记录", header=1, dtype=str)
+    changes = pd.read_excel(src, sheet_name="变更记录", header=1, dtype=str, engine="openpyxl")
     assert (changes["变更类型"] == "新增认定").sum() == runs[later].result.completed["state"].eq("recognised").sum()
     used = ds.tables["ledger"]
     assert not used.loc[used["status"] == "有效", "id_number"].duplicated().any()  # at most one 有效 row per person
