@@ -278,3 +278,27 @@ def working_days_between_many(starts, ends) -> np.ndarray:
     ei = (e[ok] - origin).astype(np.int64)
     out[ok] = cum[ei + 1] - cum[si + 1]
     return out
+
+
+def add_working_days_many(days, n: int) -> np.ndarray:
+    """Vectorised ``add_working_days(day, n)`` for n ≥ 1 over an array of dates (datetime64[D]; NaT stays NaT).
+
+    The calendar of the year after the last date is read only when some result falls into it.
+    """
+    if int(n) != n or n < 1:
+        raise ValueError(f"工作日天数应为正整数，而不是 {n!r}。")
+    d = to_day_array(days)
+    out = np.full(d.shape[0], np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = ~np.isnat(d)
+    if not ok.any():
+        return out
+    origin, flags = _span(d[ok])
+    while True:
+        cum = np.cumsum(flags)  # cum[i] = working days in [origin, origin + i]
+        pos = (d[ok] - origin).astype(np.int64)
+        target = cum[pos] + int(n)
+        if target.max() <= cum[-1]:
+            out[ok] = origin + np.searchsorted(cum, target, side="left").astype("timedelta64[D]")
+            return out
+        next_year = int((origin + np.timedelta64(len(flags) - 1, "D")).astype("datetime64[Y]").astype(int) + 1971)
+        flags = np.concatenate([flags, year_flags(next_year)])

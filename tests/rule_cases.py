@@ -4,7 +4,7 @@ A file groups the cases of one clause::
 
     clause: 粤人社规〔2023〕11号 第一条第（一）项
     as_of: 2026-11-26                  # default evaluation date of the file's cases
-    mode: evaluate                     # optional default mode of the file's cases (evaluate | exits)
+    mode: evaluate                     # optional default mode of the file's cases (evaluate | exits | applications)
     people:                            # aliases → synthetic identity numbers built with make_id
       p: {birth: 1986-11-26, sex: 女}  # region 441803 unless `region:` is given; or `id:` alone, a literal number
     base:                              # rows every case starts from (data-contract titles and headers, Chinese)
@@ -18,10 +18,14 @@ A file groups the cases of one clause::
         evaluate: [p]                  # default: every alias of `people`, in order (expect applies to the first)
         as_of / women_base / mode      # optional
         declared: {p: E3}              # exits mode only: the towns' answers, alias → exit code(s) (rules.exits.town_answer_codes)
+        not_provided: [社保缴费]        # applications mode only: optional sources absent from this run (titles)
+        resubmitted: true              # applications mode only: the application answers an earlier 一次性告知 (补正)
         expect: {...}                  # required, not empty
 
 ``expect`` keys by mode — evaluate: outcome, categories, exclusions, hints, general; exits: exits, direct, verify;
-both: evidence ({code: fragment of its evidence text}) and raises (a fragment of the ParameterError, alone).
+applications (the first 认定申请 row decided on ``as_of``, jykn_lib.rules.applications): conclusion, categories (认定类别),
+reasons (every code shown under the conclusion), missing and not_asked (material names of params/materials.yaml);
+all: evidence ({code: fragment of its evidence text}) and raises (a fragment of the ParameterError, alone).
 
 The files are strict (openfisca's TEST_KEYWORDS): a key that is not in the schema at any level — file, case,
 person, expect, a source title or a column header — fails the case with the file, the case and the key named, so a
@@ -50,14 +54,18 @@ from jykn_lib.idcard import make_id
 from jykn_lib.io.cells import Cells, Context, parse
 from jykn_lib.params import ParameterError, load_yaml, read_yaml_strict
 from jykn_lib.params import load_parameters
+from jykn_lib.rules.applications import CONCLUSIONS, decide_applications, load_materials, shown_reasons
 from jykn_lib.rules.engine import OUTCOMES, evaluate, evaluate_exits
+from jykn_lib.rules.reasons import reason_files
 
 # --- the schema -------------------------------------------------------------------------------------------------------
 
 MODE_EXPECT_KEYS = {
     "evaluate": ("outcome", "categories", "exclusions", "hints", "general", "evidence", "raises"),
     "exits": ("exits", "direct", "verify", "evidence", "raises"),
+    "applications": ("conclusion", "categories", "reasons", "missing", "not_asked", "evidence", "raises"),
 }
+Mode = Literal["evaluate", "exits", "applications"]
 # expect key → the kind of reason code (params/reasons.yaml) its items must be
 CODE_KINDS = {"categories": "category", "exclusions": "exclusion", "hints": "hint", "general": "general",
               "exits": "exit", "direct": "exit", "verify": "exit"}
@@ -119,6 +127,10 @@ class Expect(_Strict):
     exits: Codes | None = None
     direct: Codes | None = None
     verify: Codes | None = None
+    conclusion: str | None = None
+    reasons: Codes | None = None
+    missing: list[str] | None = None
+    not_asked: list[str] | None = None
     evidence: dict[str, Fragment] | None = Field(None, min_length=1)
     raises: str | None = Field(None, min_length=1)
 
@@ -130,6 +142,8 @@ class Expect(_Strict):
             raise ValueError("raises 只能单独使用：报错时其他期望不会被检查")
         if self.outcome is not None and self.outcome not in OUTCOMES:
             raise ValueError(f"outcome “{self.outcome}”不是 {'、'.join(OUTCOMES)} 之一")
+        if self.conclusion is not None and self.conclusion not in CONCLUSIONS:
+            raise ValueError(f"conclusion “{self.conclusion}”不是 {'、'.join(CONCLUSIONS)} 之一")
         return self
 
 
@@ -146,14 +160,16 @@ class Case(_Strict):
     as_of: Date | None = None
     women_base: Literal[50, 55] | None = None
     declared: dict[str, str | list[str]] | None = None
-    mode: Literal["evaluate", "exits"] | None = None
+    not_provided: list[str] | None = None
+    resubmitted: StrictBool | None = None
+    mode: Mode | None = None
     expect: Expect
 
 
 class RuleFile(_Strict):
     clause: str = Field(min_length=1)
     as_of: Date | None = None
-    mode: Literal["evaluate", "exits"] = "evaluate"
+    mode: Mode = "evaluate"
     people: dict[str, Person] = {}
     base: Rows = {}
     cases: list[dict[str, Any]] = Field(min_length=1)  # each validated as a Case, one by one
@@ -161,8 +177,13 @@ class RuleFile(_Strict):
 
 @functools.lru_cache(maxsize=1)
 def _reason_codes() -> dict[str, set[str]]:
-    """kind → codes, from params/reasons.yaml."""
-    return {kind: set(codes or {}) for kind, codes in (load_yaml("reasons.yaml") or {}).items()}
+    """kind → codes, from params/reasons.yaml and each notebook's params/reasons/*.yaml."""
+    root = load_parameters().root
+    out: dict[str, set[str]] = {}
+    for path in reason_files(root):
+        for kind, codes in (load_yaml(str(path.relative_to(root)), root) or {}).items():
+            out.setdefault(kind, set()).update(codes or {})
+    return out
 
 
 def _unwrap(tp: Any) -> Any:
@@ -233,6 +254,14 @@ def _code_problems(expect: Expect) -> list[str]:
             if known not in codes.get(kind, set()):
                 out.append(f"expect.{key}：未知的代码“{code}”（params/reasons.yaml 的 {kind} 中没有）")
     every = set().union(*codes.values())
+    for code in expect.reasons or []:
+        if code not in every:
+            out.append(f"expect.reasons：未知的理由代码“{code}”（params/reasons.yaml 和 params/reasons/ 中没有）")
+    known_materials = set(load_materials(load_parameters()).order)
+    for key in ("missing", "not_asked"):
+        for name in getattr(expect, key) or []:
+            if name not in known_materials:
+                out.append(f"expect.{key}：“{name}”不是 params/materials.yaml 中的材料名称")
     for code in expect.evidence or {}:
         if code not in every:
             out.append(f"expect.evidence：未知的理由代码“{code}”（params/reasons.yaml 中没有）")
@@ -262,6 +291,19 @@ def _cross_problems(doc: RuleFile, case: Case) -> list[str]:
             for code in [codes] if isinstance(codes, str) else codes:
                 if code not in answer_codes:
                     out.append(f"declared.{alias}：“{code}”不是镇街可填报的退出原因（可用：{'、'.join(answer_codes)}）")
+    for key in ("not_provided", "resubmitted"):
+        if getattr(case, key) is not None and mode != "applications":
+            out.append(f"{key}：只在 applications 模式下使用（认定申请审核）")
+    contract = load_contract()
+    for title in case.not_provided or []:
+        if title not in contract.by_title:
+            out.append(f"not_provided：未知的来源表“{title}”（数据契约中的来源：{'、'.join(contract.by_title)}）")
+    if mode == "applications":
+        rows = {**doc.base, **case.sources}.get("认定申请", []) + case.add.get("认定申请", [])
+        if not rows:
+            out.append("applications 模式须在 base、sources 或 add 中写“认定申请”的行（期望针对第一行）")
+        if case.evaluate is not None or case.women_base is not None:
+            out.append("applications 模式不用 evaluate、women_base（申请人和女性退休基准写在“认定申请”中）")
     return out + _row_problems(case.sources, "sources") + _row_problems(case.add, "add") + _code_problems(case.expect)
 
 
@@ -376,6 +418,16 @@ def run_case(doc: RuleFile, case: Case):
     people = pd.DataFrame({"id_number": [ids[a] for a in aliases], "eval_date": as_of})
     if case.women_base is not None:
         people["women_base"] = case.women_base
+    if (case.mode or doc.mode) == "applications":
+        contract = load_contract()
+        apps = tables.pop("applications")
+        missing = [contract.by_title[t].name for t in case.not_provided or []]
+        for name in missing:
+            tables.pop(name, None)
+        resubmitted = np.zeros(len(apps), dtype=bool)
+        resubmitted[0] = bool(case.resubmitted)
+        return decide_applications(apps, tables, as_of.date(), load_parameters(), missing_sources=missing,
+                                   resubmitted=resubmitted), ids, aliases
     if (case.mode or doc.mode) == "exits":
         declared = None
         if case.declared:
@@ -399,6 +451,14 @@ def check_case(doc: RuleFile, case: Case) -> None:
     ev = run_case(doc, case)[0]
     row = ev.summary.iloc[0]
     r = ev.reasons[ev.reasons["row"] == 0]
+    if (case.mode or doc.mode) == "applications":
+        shown = shown_reasons(ev)
+        got = {"conclusion": row["conclusion"], "categories": _codes(row["categories"]),
+               "reasons": sorted(shown.loc[shown["row"] == 0, "code"]),
+               "missing": sorted(m for m in str(row["missing"]).split("、") if m),
+               "not_asked": sorted(m for m in str(row["not_asked"]).split("、") if m)}
+        _compare(expect, got, r)
+        return
     got = {
         "outcome": row.get("outcome"),
         "categories": _codes(row.get("categories", "")),
@@ -409,6 +469,10 @@ def check_case(doc: RuleFile, case: Case) -> None:
         "direct": _codes(row.get("direct", "")),
         "verify": _codes(row.get("verify", "")),
     }
+    _compare(expect, got, r)
+
+
+def _compare(expect: Expect, got: dict, r: pd.DataFrame) -> None:
     for key in sorted(expect.model_fields_set):
         want = getattr(expect, key)
         if key == "evidence":

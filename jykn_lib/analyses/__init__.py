@@ -2,4 +2,5 @@
 ``tables`` → ``workbooks`` → ``figures``, run by :func:`jykn_lib.kit.run`.
 
     screening     01 主动筛查
+    applications  05 认定审核（严格认定）
 """

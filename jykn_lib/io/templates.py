@@ -30,9 +30,10 @@ INSTRUCTIONS = "填写说明"
 DATE_FORMATS = "2024-03-05、2024/3/5、2024.3.5、2024年3月5日、20240305，或 Excel 日期"
 MAX_ROWS = 1_048_574  # dropdowns reach the last Excel row below the header
 
-# The example is an active, unemployed man: no end dates, exit reason, employment date or women's retirement base.
+# The example is an active, unemployed man: no end dates, exit reason, employment date, women's retirement base or
+# 公示异议 (a filled cell means an objection).
 _BLANK_IN_EXAMPLE = {"cancel_date", "end_date", "exit_date", "exit_reason", "leave_date", "closed_date",
-                     "employment_date", "women_base"}
+                     "employment_date", "women_base", "objection"}
 _TEXT_EXAMPLES = {
     "name": "张三", "household_id": "441803000123", "relation": "户主", "cert_no": EXAMPLE_ID + "43",
     "disability_type": "肢体", "disability_grade": "三级", "entity_name": "清新区示例商行", "insurance": "企业职工基本养老保险",

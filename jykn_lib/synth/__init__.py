@@ -18,7 +18,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from .background import build_applications, build_background, build_posts
+from .applications import plant as build_applications
+from .background import build_background, build_posts
 from .cases import build_cases
 from .config import RuleNumbers, Settings, demo_defaults
 from .faults import Faults, add_fillers

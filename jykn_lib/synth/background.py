@@ -1,5 +1,5 @@
-"""The background: labelled registered unemployed people, the ledger's people, public-welfare posts and pending
-applications, in numbers proportional to the district's size.
+"""The background: labelled registered unemployed people, the ledger's people and public-welfare posts, in numbers
+proportional to the district's size (applications: :mod:`.applications`).
 
 Each background person is drawn from a small menu of designs (:data:`DESIGNS`) whose outcome is fixed by construction
 and stays away from every boundary; boundaries are only in the named cases (:mod:`.cases`).
@@ -71,14 +71,6 @@ LEDGER_RATE = 0.004  # recognised (有效) per resident
 EXITED_RATE = 0.0025  # exited during the last year, registration cancelled
 REREG_RATE = 0.0008  # exited earlier and registered again
 POST_RATE = 1 / 400
-APPLY_SHARE = 0.10  # background candidates with a pending application
-
-MATERIALS_BASE = ["身份证", "户口簿", "就业困难人员认定申请表", "承诺书"]
-MATERIALS_BY_CATEGORY = {
-    "02": ["残疾人证"], "03": ["低保证"], "04": ["家庭成员就业情况承诺书"], "05": ["家庭成员就业情况承诺书"],
-    "06": ["征地证明"], "08": ["戒毒康复证明"], "09": ["刑满释放证明"], "10": ["精神障碍康复证明"],
-    "11": ["退役证明"], "12": ["重大疾病诊断证明", "直系亲属关系证明"],
-}
 
 
 def count(rate: float, people: int, minimum: int) -> int:
@@ -194,53 +186,3 @@ def build_posts(world: World) -> None:
             created = (start or world.as_of) - dt.timedelta(days=int(rng.integers(20, 600)))
             world.posts.add(town=t.name, post_id=post_id, category=kind, created=created, name=name, holder=holder,
                             start=start, leave=leave, group="bu")
-
-
-def build_applications(world: World) -> None:
-    """Pending applications of some background candidates, with complete or incomplete materials."""
-    rng = rng_for(world.s.seed, "applications")
-    ledger_pids = set(world.ledger.frame()["pid"].tolist())
-    reg = world.unemp.frame()
-    last_reg = reg.groupby("pid")["reg_date"].max()
-    for pid, label in sorted(world.screening.items()):
-        if label["outcome"] != "candidate" or pid in ledger_pids or rng.random() > APPLY_SHARE:
-            continue
-        if world.pp_group(pid) != "bu":
-            continue
-        reg_date = last_reg.get(pid)
-        date = world.days_before(int(rng.integers(3, 40)))
-        if reg_date is not None and date <= reg_date:
-            date = min(world.as_of, reg_date + dt.timedelta(days=1))
-        cats = list(label["categories"])
-        add_application(world, rng, pid, date, cats, label["town"], complete=rng.random() < 0.6)
-
-
-def required_materials(cats) -> list[str]:
-    out = list(MATERIALS_BASE)
-    for c in cats:
-        for m in MATERIALS_BY_CATEGORY.get(c, []):
-            if m not in out:
-                out.append(m)
-    return out
-
-
-def add_application(world: World, rng, pid: int, date: dt.date, cats: list[str], town: str, complete: bool,
-                    missing: list[str] | None = None, base: int | None = None, case: str | None = None) -> str:
-    required = required_materials(cats)
-    if missing is None:
-        missing = [] if complete else sorted(
-            rng.choice(required, size=int(rng.integers(1, 3)), replace=False).tolist(), key=required.index)
-    submitted = [m for m in required if m not in missing]
-    app_id = f"SQ{world.as_of.year}{len(world.app_keys) + 1:05d}"
-    sex = world.pp_sex(pid)
-    if base is None and sex == "女" and rng.random() < 0.3:
-        base = 55 if rng.random() < 0.6 else 50
-    world.applications.add(app_id=app_id, pid=pid, date=date, cats=tuple(cats), town=town, materials=submitted,
-                           base=base, group="named" if case else "bu")
-    entry = {"application_id": app_id, "pid": pid, "apply_date": date.isoformat(), "categories": list(cats),
-             "town": town, "materials_required": required, "materials_submitted": submitted,
-             "materials_missing": list(missing), "complete": not missing, "women_base": base}
-    if case:
-        entry["case"] = case
-    world.app_keys.append(entry)
-    return app_id

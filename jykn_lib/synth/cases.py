@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from ..retirement import retirement_dates
-from .background import add_application
 from .config import rng_for
 from .design import Design, Planted, Planter, make_label
 from .population import World, credit_code
@@ -465,15 +464,13 @@ def build_cases(world: World) -> None:
     c.add("d2_out_of_province", "台账有效，户籍已迁出省外：建议退出D2",
           Design(cats=("01",), excl=("X_HUKOU_OUT",), change_date=w.days_before(60), ledger="active"))
 
-    # ---- applications -------------------------------------------------------------------------------------------
-    rng = c.rng
+    # ---- applications (planted by .applications, which writes their expected outcomes) ---------------------------
     p = c.add("app_complete_c02", "残疾人提出认定申请，材料齐全", Design(cats=("02",)))
-    add_application(w, rng, p.pid, w.days_before(12), ["02"], p.town, complete=True, case="app_complete_c02")
-    p = c.add("app_missing_materials", "低保人员提出认定申请，缺低保证和承诺书（应一次性告知）", Design(cats=("03",)))
-    add_application(w, rng, p.pid, w.days_before(9), ["03"], p.town, complete=False, missing=["承诺书", "低保证"],
-                    case="app_missing_materials")
-    add_application(w, rng, f50p.pid, w.days_before(7), ["01"], f50p.town, complete=True, base=55, case="x_retired_f50")
-    add_application(w, rng, p_rep.pid, w.days_before(5), ["01"], p_rep.town, complete=True,
-                    case="market_active_legal_rep")
+    w.app_people["app_complete_c02"] = p
+    p = c.add("app_missing_materials", "低保人员提出认定申请，缺身份证和无业承诺书（应一次性告知，不要求低保证等共享材料）",
+              Design(cats=("03",)))
+    w.app_people["app_missing_materials"] = p
+    w.app_people["x_retired_f50"] = f50p
+    w.app_people["market_active_legal_rep"] = p_rep
     p = c.add("app_category_12", "申请12类（需赡养患重大疾病直系亲属）：数据筛查不认定此类（只能申请），筛查无类别", Design(sex="女"))
-    add_application(w, rng, p.pid, w.days_before(15), ["12"], p.town, complete=True, case="app_category_12")
+    w.app_people["app_category_12"] = p

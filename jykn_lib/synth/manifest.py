@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..contract import load_contract
-from .background import MATERIALS_BASE, MATERIALS_BY_CATEGORY
+from ..params import load_parameters
+from ..materials import load_materials
 from .faults import KINDS, MIN_COUNT, RATES, TEXT_STYLES
 from .population import World
 from .writers import ROW_LIMITS, FileSpec, rows_in_file
@@ -54,6 +55,14 @@ def totals(labels: dict[str, dict]) -> dict:
         "not_screened": outcomes.get("not_screened", 0),
         "candidates_by_town_category": by_town,
     }
+
+
+def _materials() -> dict:
+    """What applicants hand in (params/materials.yaml), without what data sharing provides."""
+    m = load_materials(load_parameters())
+    keep = [x for x in m.required_all if x not in m.shared_by]
+    return {"base": keep, "by_category": {c: [x for x in v if x not in m.shared_by] for c, v in m.by_category.items()},
+            "shared_by": dict(m.shared_by)}
 
 
 def build(world: World, specs: list[FileSpec], faults: list[dict]) -> dict:
@@ -100,7 +109,8 @@ def build(world: World, specs: list[FileSpec], faults: list[dict]) -> dict:
         "screening_totals": totals(labels),
         "exit_labels": {ids[pid]: list(v) for pid, v in world.exits.items()},
         "applications": apps,
-        "materials_required": {"base": MATERIALS_BASE, "by_category": MATERIALS_BY_CATEGORY},
+        "materials_required": _materials(),
+        "application_schedule": [d.isoformat() for d in world.app_schedule],
         "faults": faults,
         "fault_counts": dict(sorted(Counter(f["kind"] for f in faults).items())),
         "fault_rates": {"per_resident": RATES, "minimum": MIN_COUNT, "text_date_styles": list(TEXT_STYLES),

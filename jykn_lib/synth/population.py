@@ -211,12 +211,15 @@ class World:
                             "emp_status", "emp_date", "skills", "income", "helper", "grade", "base", "group")
         self.services = Table("pid", "date", "stype", "method", "result", "clerk", "town", "group")
         self.posts = Table("town", "post_id", "category", "created", "name", "holder", "start", "leave", "group")
-        self.applications = Table("app_id", "pid", "date", "cats", "town", "materials", "base", "group")
+        self.applications = Table("app_id", "pid", "date", "cats", "town", "materials", "base", "accept", "objection",
+                                  "group")
         # answer key
         self.screening: dict[int, dict] = {}
         self.exits: dict[int, list[str]] = {}
         self.cases: list[dict] = []
         self.app_keys: list[dict] = []
+        self.app_people: dict = {}  # named cases of .cases whose application .applications plants
+        self.app_schedule: list = []  # the decision dates of 05 in the year (.applications.decision_dates)
         self.forced_faults: list[dict] = []  # faults that must sit on named cases (see faults.py)
         self.conflicts: list[dict] = []  # planted conflicting duplicates on labelled people
         self.extra_hukou: list[dict] = []  # extra 户籍人口 rows of one person (conflicts), with "before": bool

@@ -225,6 +225,7 @@ class Builders:
         df["materials"] = [None if _blank(m) or not m else "、".join(m) for m in df["materials"]]
         df["phone"] = self.phones[df["_pid"].to_numpy()]
         df["women_base"] = df["base"]
+        df["accept_date"] = _dates(df["accept"])
         return _finish("applications", df, ["application_id"])
 
     # -- 社保缴费 ----------------------------------------------------------------------------------------------
