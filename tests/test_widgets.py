@@ -201,3 +201,10 @@ def test_without_a_front_end_the_forms_say_so(ctx, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert common.NO_FRONT_END in out and "季度 2026Q4" in out
     assert not any(pid in out for pid in ctx.data.tables["hukou"]["id_number"].head(50))
+
+
+def test_the_01_forms_are_built_from_the_same_modules(ctx):
+    tab = widgets.forms(ctx, which=("person", "listing"), town="太和镇")
+    assert [tab.get_title(i) for i in range(2)] == ["人员查询", "名单筛选"]
+    assert isinstance(tab.children[0], widgets.PersonForm) and isinstance(tab.children[1], widgets.ListingForm)
+    assert tab.children[1].town.value == "太和镇" and (tab.children[1].rows()["所属镇街"] == "太和镇").all()

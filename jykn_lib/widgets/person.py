@@ -28,6 +28,7 @@ from .context import QueryContext
 NOTEBOOK_TITLES = {"01": "主动筛查", "02": "定期审验", "03": "台账审核", "04": "年度考核", "05": "认定审核"}
 _ID_LIKE = re.compile(r"^[0-9Xx*]+$")
 META_HEADERS = {"_file": "文件", "_sheet": "工作表", "_row": "行号"}
+MAX_CHOICES = 200  # a pick list longer than this asks for the full name instead
 ROW_LIMIT = 24  # rows shown per source (社保缴费 has one per month); the count is always shown
 
 
@@ -62,8 +63,9 @@ def lookup(ctx: QueryContext, text: str) -> Lookup:
     if len(hits) == 1:
         pid = hits["公民身份号码"].iloc[0]
         return Lookup("person", panel(ctx, pid), pid)
-    return Lookup("choices", C.answer(C.para(f"有 {len(hits)} 人与“{raw}”匹配，请从列表中选择。")),
-                  choices=choice_labels(hits, ctx))
+    more = f"列表中只列出前 {MAX_CHOICES} 人，请输入完整姓名或身份证号。" if len(hits) > MAX_CHOICES else "请从列表中选择。"
+    return Lookup("choices", C.answer(C.para(f"有 {len(hits)} 人与“{raw}”匹配，{more}")),
+                  choices=choice_labels(hits.head(MAX_CHOICES), ctx))
 
 
 def choice_labels(hits: pd.DataFrame, ctx: QueryContext) -> list[tuple[str, str]]:
@@ -112,7 +114,7 @@ def _identity(ctx: QueryContext, pid: str, facts: pd.Series) -> str:
             (f"{int(facts['women_base'])}（台账记载）" if facts["women_base_given"] else "未记录（按规则默认基准）"))
     items = [("姓名", name.iloc[0] if len(name) else ""), ("公民身份号码", pid),
              ("出生日期", facts["birth_date"]), ("性别", facts["sex"]), (f"年龄（{ctx.as_of:%Y-%m-%d}）", facts["age"]),
-             ("法定退休日期", facts["retirement_date"]), ("女性退休基准", base)]
+             ("法定退休日期", facts["retirement_date"])] + ([("女性退休基准", base)] if base else [])
     return C.section("身份", C.pairs(items))
 
 

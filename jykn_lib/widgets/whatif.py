@@ -304,8 +304,8 @@ class WhatIfForm(W.VBox):
             i[name] = W.Checkbox(description=label, value=getattr(d, name), indent=False)
             return i[name]
 
-        def choice(name, label, options):
-            i[name] = W.Dropdown(description=label, options=options, value=getattr(d, name),
+        def choice(name, label, options, value=None):
+            i[name] = W.Dropdown(description=label, options=options, value=getattr(d, name) if value is None else value,
                                  style={"description_width": "90px"})
             return i[name]
 
@@ -317,7 +317,7 @@ class WhatIfForm(W.VBox):
                                 style={"description_width": "90px"}, layout=W.Layout(width="380px"))
         person = W.VBox([
             i["id_number"], choice("sex", "性别", ["女", "男"]), date("birth_date", "出生日期", d.birth_date),
-            choice("women_base", "女性退休基准", [("未记录", None), ("50", 50), ("55", 55)]),
+            choice("women_base", "女性退休基准", [("未记录", 0), ("50", 50), ("55", 55)], value=0),  # 0: not recorded
         ])
         household = W.VBox([
             choice("hukou_status", "户籍状态", hukou), choice("area_type", "城乡属性", ["城镇", "农村"]),
@@ -366,6 +366,7 @@ class WhatIfForm(W.VBox):
             widget = self.inputs[f.name]
             values[f.name] = widget.value
         values["id_number"] = (values["id_number"] or "").strip()
+        values["women_base"] = values["women_base"] or None
         return Scenario(**values)
 
     def _shift(self, days: int) -> None:
