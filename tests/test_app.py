@@ -186,3 +186,26 @@ def _names_in_files(data: Path, pid: str) -> set[str]:
             if value is not None and str(value).strip().upper() == pid:
                 names.add(str(row[header.index("姓名")]).strip())
     return names
+
+
+@pytest.mark.slow
+def test_front_end_detection_in_a_real_kernel():
+    """A front end that lets the kernel ask for input (JupyterLab) shows widgets; an executor that does not (papermill,
+    nbclient) does not, unless `jykn app` said so through $JYKN_APP."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", env={k: v for k, v in os.environ.items() if k != "JYKN_APP"})
+    try:
+        def ask(allow_stdin: bool, code: str = "") -> str:
+            out = []
+            kc.execute_interactive(code + "from jykn_lib.widgets import has_front_end; print(has_front_end())",
+                                   allow_stdin=allow_stdin, timeout=120, stdin_hook=lambda msg: None,
+                                   output_hook=lambda m: out.append(m["content"].get("text", "")))
+            return "".join(out).strip()
+
+        assert ask(True) == "True"
+        assert ask(False) == "False"
+        assert ask(False, "import os; os.environ['JYKN_APP'] = '1'; ") == "True"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

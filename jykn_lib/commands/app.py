@@ -57,7 +57,9 @@ def _parameters(args) -> dict:
     missing = [flag for flag, value in (("--data", args.data), ("--quarter", args.quarter)) if not value]
     if missing:
         raise ValueError(f"必须用 {' 和 '.join(missing)} 指定数据文件夹和季度（程序不读取当天日期），或用 --demo 打开演示数据。")
-    return {"quarter": args.quarter, "as_of": args.as_of or "", "data_dir": args.data, "out_dir": args.out}
+    # folders typed on the command line are relative to the current folder (as for jykn run)
+    return {"quarter": args.quarter, "as_of": args.as_of or "", "data_dir": str(Path(args.data).expanduser().resolve()),
+            "out_dir": str(Path(args.out).expanduser().resolve())}
 
 
 def prepare(args) -> tuple[dict, Path]:
