@@ -206,7 +206,8 @@ def export(ctx: QueryContext, rows: pd.DataFrame, f: Filters) -> Path:
     setup = ctx.setup
     path = next_free(Path(setup.out_root) / EXPORT_DIR, f"名单筛选_{ctx.quarter}")
     data = rows[SHOWN].reset_index(drop=True)
-    sheet = Sheet(name="名单筛选", data=data, title=title(setup, "名单筛选"),
+    scope = f.town if f.town != C.ALL else None  # the title names the town the list was cut to
+    sheet = Sheet(name="名单筛选", data=data, title=title(setup, "名单筛选", scope),
                   columns={"公民身份号码": Col(kind="text"), "年龄": Col(kind="int"), "类别": Col(wrap=True, width=40),
                            "退出信号": Col(wrap=True, width=40), "提示": Col(wrap=True, width=40)},
                   note_lines=[f"筛选条件：{f.words(ctx)}", f"共 {len(data)} 人。",
