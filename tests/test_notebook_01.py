@@ -156,3 +156,14 @@ def test_nbval_summary_cells_match_the_answer_key(synth_district, synth_manifest
                                 f"符合人数：{synth_manifest['screening_totals']['candidates'] + 1}")
     bad = _nbval_copy(tmp_path / "nb01_wrong.ipynb", params, wrong)
     assert _nbval(bad).returncode != 0
+
+
+def test_the_interactive_cell_shows_no_forms_under_papermill(runs):
+    """Without a front end the forms are not built: the executed notebook holds no widget (no widget state with
+    identity numbers), only the sentence saying where the forms are."""
+    from jykn_lib.widgets import NO_FRONT_END
+
+    _, executed, _ = runs
+    for town, nb_path in executed.items():
+        raw = nb_path.read_text(encoding="utf-8")
+        assert NO_FRONT_END in raw and "application/vnd.jupyter.widget" not in raw, town
