@@ -25,7 +25,7 @@ from ..io.writer import Col, Sheet
 from ..kit import results as K
 from ..kit.flow import missing_lines
 from ..kit.setup import UNKNOWN_TOWN
-from ..kit.workbooks import instructions_sheet, problems_sheet, sources_sheet, title, write_workbook
+from ..kit.workbooks import problems_sheet, sources_sheet, title, write_workbook
 from ..params import Parameters
 from ..rules import facts as F
 from ..rules import policies as POL
@@ -136,7 +136,8 @@ def review(data, as_of: dt.date, params: Parameters, missing: list[str] | None =
     found.append(post_found)
     findings = _findings_frame(found, reasons, params)
     people_table["台账问题"] = _problem_text(findings, people_table)
-    meta = {"as_of": as_of.isoformat(), "ledger_rows": _ledger_counts(data, params)}
+    meta = {"as_of": as_of.isoformat(), "ledger_rows": _ledger_counts(data, params),
+            "posts_rejected": _rejected_rows(data, params, "posts")}
     return LedgerReviewResult({"findings": findings, "people": people_table, "plan": plan, "push": push,
                                "posts": posts, "post_towns": post_towns}, meta)
 
@@ -148,6 +149,12 @@ def _ledger_rows(data, params) -> pd.DataFrame:
         cols = {f: pd.Series(dtype=object) for f in fields + ["_file", "_row"]}
         return pd.DataFrame({**cols, "_chosen": pd.Series(dtype=bool)})
     return rows.reset_index(drop=True)
+
+
+def _rejected_rows(data, params, source: str) -> int:
+    title = params.contract[source].title
+    f = data.files[data.files["来源"] == title] if len(data.files) else data.files
+    return int(f["剔除行数"].sum()) if len(f) else 0
 
 
 def _ledger_counts(data, params) -> dict:
@@ -434,7 +441,7 @@ def _people_table(people, ex, sv, push, params, as_of, tables) -> pd.DataFrame:
     out["失联月数"] = pd.array(S.whole_months(last_contact, f["eval_date"]), dtype="Int64")
     out["享受政策"] = people["policies_claimed"].fillna("").astype(str).to_numpy()
     pushed = push.groupby("公民身份号码")["政策项目"].agg(lambda s: "、".join(dict.fromkeys(s)))
-    out["可享受未享受政策"] = out["公民身份号码"].map(pushed).fillna("").to_numpy()
+    out["可享受未享受政策"] = out["公民身份号码"].map(pushed.to_dict()).astype(object).fillna("").to_numpy()
     out["法定退休日期"] = pd.to_datetime(f["retirement_date"]).to_numpy()
     out["台账文件"] = people["_file"].astype(str).to_numpy()
     out["台账行号"] = pd.array(people["_row"].to_numpy(), dtype="Int64")
@@ -631,6 +638,7 @@ def town_summary(result: LedgerReviewResult, params: Parameters) -> pd.DataFrame
     table["按时完成人数"] = on_time["sum"].astype(int).to_numpy()
     total = table.drop(columns="镇街").sum().to_frame().T
     total.insert(0, "镇街", "合计")
+    total["有问题人数"] = problems.loc[problems["公民身份号码"] != "", "公民身份号码"].nunique()  # once, even in two towns
     table = pd.concat([table, total], ignore_index=True)
     rate = table["按时完成人数"] / table["计划已到期人数"].where(table["计划已到期人数"] > 0)
     table["按时完成率"] = rate.map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
@@ -643,8 +651,20 @@ def code_counts(result: LedgerReviewResult) -> pd.DataFrame:
     if f.empty:
         return pd.DataFrame(columns=["问题类别", "问题代码", "问题", "依据", "数量"])
     g = f.groupby(["问题代码"], sort=False).agg(问题类别=("问题类别", "first"), 问题=("问题", "first"),
-                                             依据=("依据", "first"), 数量=("问题", "size")).reset_index()
-    return g[["问题类别", "问题代码", "问题", "依据", "数量"]]
+                                             依据=("依据", "first"), 数量=("问题", "size"), kind=("kind", "first"))
+    g = g.reset_index()
+    kinds = {k: i for i, k in enumerate([*PROBLEM_KINDS, "upcoming"])}
+    codes = {c: i for i, c in enumerate(load_codes())}
+    g = g.assign(_k=g["kind"].map(kinds), _c=g["问题代码"].map(codes)).sort_values(["_k", "_c"], kind="stable")
+    return g[["问题类别", "问题代码", "问题", "依据", "数量"]].reset_index(drop=True)
+
+
+def load_codes() -> list[str]:
+    """The finding codes in the order of params/reasons/ledger_review.yaml."""
+    from ..params import load_parameters, load_yaml
+
+    raw = load_yaml("reasons/ledger_review.yaml", load_parameters().root) or {}
+    return [code for items in raw.values() for code in (items or {})]
 
 
 def grade_table(result: LedgerReviewResult) -> pd.DataFrame:
@@ -726,9 +746,13 @@ def summary_lines(result: LedgerReviewResult, setup) -> list[str]:
     towns = result.tables["post_towns"]
     if len(towns):
         late = towns[towns["报送情况"] != "按时报送"]["所属镇街"].tolist()
+        done = ("各镇均按时报送。" if setup.is_district else "本镇已按时报送。")
         lines.append(f"公益性岗位 {int(towns['岗位数'].sum())} 个，在岗 {int(towns['在岗'].sum())} 个，"
                      f"空岗 {int(towns['空岗'].sum())} 个；安置未认定人员 {int(towns['安置未认定人员'].sum())} 人。"
-                     + (f"未按时报送的：{'、'.join(late)}。" if late else "各镇均按时报送。"))
+                     + (f"未按时报送的：{'、'.join(late)}。" if late else done))
+    rejected = result.meta.get("posts_rejected", 0)
+    if setup.is_district and rejected:
+        lines.append(f"公益性岗位文件有 {rejected} 行无法使用，未计入上述岗位数（见“问题数据”）。")
     return lines + missing_lines(result.missing, DEPENDS_ON, setup.params)
 
 
@@ -738,18 +762,24 @@ _TEXT = Col(kind="text")
 _WRAP = Col(wrap=True, width=50)
 
 
+TOWN_PROBLEM_COLUMNS = ["所属村居", "姓名", "公民身份号码", "问题类别", "问题", "说明", "依据", "行号"]
+
+
 def _problem_sheet(setup, result, scope: str | None, for_town: bool) -> Sheet:
     table = problem_list(result)
+    if for_town:  # the town's own list: no town column, no machine code, the district's file name is not theirs
+        table = table[TOWN_PROBLEM_COLUMNS].rename(columns={"行号": "台账行号"})
     table.insert(0, "序号", np.arange(1, len(table) + 1))
     columns = {"公民身份号码": _TEXT, "说明": _WRAP, "问题": Col(wrap=True, width=36), "依据": Col(wrap=True, width=30),
-               "行号": Col(kind="int"), "序号": Col(kind="int")}
+               "行号": Col(kind="int"), "台账行号": Col(kind="int"), "序号": Col(kind="int")}
     if for_town:
         table["处理情况"] = pd.Series([None] * len(table), dtype=object)
         table["处理说明"] = pd.Series([None] * len(table), dtype=object)
         columns.update({"处理情况": Col(dropdown=ANSWERS, editable=True, width=16),
                         "处理说明": Col(kind="text", editable=True, width=30)})
-    notes = [f"共 {len(table)} 个问题。" if len(table) else "本期未发现问题（0个）。",
-             "“来源文件”“行号”是问题所在的台账（或公益性岗位）文件和 Excel 行号；镇街不明的是台账中无法读取的行，由区级核实。"]
+    where = ("“台账行号”是问题所在的区台账（公益性岗位问题为公益性岗位文件）的 Excel 行号。" if for_town else
+             "“来源文件”“行号”是问题所在的台账（或公益性岗位）文件和 Excel 行号；镇街不明的是台账中无法读取的行，由区级核实。")
+    notes = [f"共 {len(table)} 个问题。" if len(table) else "本期未发现问题（0个）。", where]
     if for_town:
         notes.append("请逐条核实整改，“处理情况”从下拉选项中选择，并在“处理说明”中写明。")
     notes.append(CONFIDENTIAL + "：本表含公民身份号码，仅限经办人员使用。")
@@ -890,15 +920,16 @@ def figures(result: LedgerReviewResult, setup) -> dict[str, object]:
         summary = town_summary(result, setup.params)
         summary = summary[~summary["镇街"].isin(["合计", UNKNOWN_TOWN])]
         rate = (summary["按时完成人数"] / summary["计划已到期人数"].where(summary["计划已到期人数"] > 0)).fillna(0)
-        out["服务按时率"] = charts.bar_chart(pd.Series(rate.to_numpy(), index=summary["镇街"]),
-                                         "第五条帮扶服务按时完成率（按镇街，计划已到期人员）", ylabel="按时完成率",
-                                         value_format="{:.0%}")
+        out["服务按时率"] = charts.bar_chart(pd.Series(100 * rate.to_numpy(), index=summary["镇街"]),
+                                         "第五条帮扶服务按时完成率（按镇街，计划已到期人员）", ylabel="按时完成率（%）",
+                                         value_format="{:.0f}%")
         return out
     by_kind = problems["问题类别"].value_counts().reindex(order, fill_value=0)
     plan = result.tables["plan"]
-    status_order = [S.ON_TIME, S.LATE, S.OVERDUE, S.DUE_SOON, S.PENDING]
-    grid = pd.crosstab(plan["服务"], plan["状态"]).reindex(columns=status_order, fill_value=0) if len(plan) else (
-        pd.DataFrame(columns=status_order))
+    status_order = [S.ON_TIME, S.LATE, S.DUE_SOON, S.OVERDUE, S.PENDING]  # the palette's red on 逾期未完成
+    services = ["或".join(m["types"]) for m in setup.params["rules.services.art5_plan"].at(result.as_of)["minimums"]]
+    grid = (pd.crosstab(plan["服务"], plan["状态"]).reindex(index=services, columns=status_order, fill_value=0)
+            if len(plan) else pd.DataFrame(columns=status_order))
     return {"问题按类别": charts.bar_chart(by_kind, f"{setup.town}台账检查问题数（按类别）", xlabel="问题数",
                                        horizontal=True),
             "服务完成情况": charts.stacked_bar_chart(grid, f"{setup.town}第五条帮扶服务完成情况（按服务）", xlabel="人数",

@@ -262,7 +262,7 @@ def _grade(p, tables, params, summary, c: Collector) -> None:
         for met, code, text in texts:
             mask = chosen & met
             c.add(code, mask, text)
-            part = labels[code].label + "：" + pd.Series(text).astype(str).to_numpy()
+            part = pd.Series(text).astype(str).to_numpy()  # the evidence says it all: 兼有2个认定类别（01、02）
             reason[mask] = np.where(reason[mask] == "", part[mask], reason[mask] + "；" + part[mask])
         grade[chosen] = level
     default = grade == None  # noqa: E711
