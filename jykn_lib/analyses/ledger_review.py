@@ -26,7 +26,7 @@ from ..kit import results as K
 from ..kit.flow import missing_lines
 from ..kit.setup import UNKNOWN_TOWN
 from ..kit.workbooks import problems_sheet, sources_sheet, title, write_workbook
-from ..params import Parameters
+from ..params import ParameterError, Parameters
 from ..rules import facts as F
 from ..rules import policies as POL
 from ..rules import services as S
@@ -126,7 +126,7 @@ def review(data, as_of: dt.date, params: Parameters, missing: list[str] | None =
         items = POL.in_force(POL.load_policies(params), as_of)
         claimed, unknown = POL.claimed_policies(people["policies_claimed"], items)
         found.append(_policy_unknown(people, unknown))
-        push = _push(people, tables, params, items, claimed)
+        push = _push(people, tables, params, items, claimed, ex.facts)
         people_table = _people_table(people, ex, sv, push, params, as_of, tables)
         plan = _plan_table(people, sv)
     else:
@@ -321,8 +321,14 @@ def _category_findings(people, tables, params, missing: set) -> pd.DataFrame:
 
 
 def _evaluate_by_period(asked: pd.DataFrame, tables, params) -> list[str]:
-    """Categories found by the engine, each person on their own date; dates are evaluated in groups within which the
-    parameters keep one value (the engine asks a list parameter for one value over all dates of a call)."""
+    """Categories found by the engine, each person on their own date. One call when the parameters allow it; when a
+    list parameter changes between the dates (the engine then asks to evaluate by period), the dates are evaluated
+    in groups within which every parameter keeps one value."""
+    try:
+        return list(evaluate(asked, tables, params).summary["categories"])
+    except ParameterError as err:
+        if "分段" not in str(err):
+            raise
     starts = sorted({e.start for p in params.params.values() for e in p.entries})
     day = pd.to_datetime(asked["eval_date"]).dt.date
     group = np.searchsorted(np.array(starts, dtype="datetime64[D]"), day.to_numpy(dtype="datetime64[D]"),
@@ -474,11 +480,11 @@ def _empty_push() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in PUSH_COLUMNS})
 
 
-def _push(people, tables, params, items, claimed) -> pd.DataFrame:
+def _push(people, tables, params, items, claimed, facts) -> pd.DataFrame:
     """May claim and has not claimed: the eligible items minus those the ledger's 享受政策 lists."""
     keys = people[["id_number", "eval_date", "recognised_date", "employment_status"]].reset_index(drop=True)
     keys.insert(0, "row", np.arange(len(keys)))
-    long = POL.eligible(keys, tables, params, items)
+    long = POL.eligible(keys, tables, params, items, facts=facts)
     if long.empty:
         return _empty_push()
     done = set(zip(claimed["row"], claimed["policy"]))
@@ -700,7 +706,10 @@ def tables(result: LedgerReviewResult, setup) -> dict[str, pd.DataFrame]:
                 "分级对照（规则与台账）": grade_table(result), "政策推送汇总": policy_summary(result, setup.params),
                 "公益性岗位（按镇街）": result.tables["post_towns"]}
     keep = ["所属村居", "姓名", "公民身份号码", "问题类别", "问题", "说明"]
-    return {"问题类型": code_counts(result), f"{setup.town}问题清单": problem_list(result)[keep],
+    shown = problem_list(result)[keep]
+    phone = problem_list(result)["问题代码"].str.startswith("L_PHONE_")
+    shown.loc[phone, "说明"] = ""  # the evidence quotes the phone as written: the workbook has it, the report does not
+    return {"问题类型": code_counts(result), f"{setup.town}问题清单": shown,
             "帮扶超期": overdue_table(result).drop(columns=["所属镇街", "台账行号"]),
             "公益性岗位": result.tables["post_towns"]}
 

@@ -121,12 +121,14 @@ def claimed_policies(texts: pd.Series, items: dict[str, Policy]) -> tuple[pd.Dat
 # -------------------------------------------------------------------------------------------------------- eligibility
 
 
-def eligible(people: pd.DataFrame, tables, params: Parameters, items: dict[str, Policy]) -> pd.DataFrame:
+def eligible(people: pd.DataFrame, tables, params: Parameters, items: dict[str, Policy],
+             facts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Who may claim which item: ``people`` has row, id_number, eval_date, recognised_date, employment_status (the
-    ledger's); the result has one row per (person, item, employer) with the evidence in Chinese."""
+    ledger's); the result has one row per (person, item, employer) with the evidence in Chinese. ``facts``: the
+    engine's facts of the same people on the same date (row order as ``people``), when the caller has them."""
     if people.empty or not items:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in LONG_COLUMNS})
-    by_rule = {rule: fn(people, tables, params) for rule, fn in _RULE_FUNCTIONS.items()
+    by_rule = {rule: fn(people, tables, params, facts) for rule, fn in _RULE_FUNCTIONS.items()
                if any(p.rule == rule for p in items.values())}
     parts = [found.assign(policy=code) for code, p in items.items() if len((found := by_rule[p.rule]))]
     if not parts:
@@ -155,18 +157,18 @@ def _span(frame: pd.DataFrame) -> pd.Series:
     return first.where(frame["first"] == frame["last"], first + "–" + last)
 
 
-def _employer_hired(people, tables, params) -> pd.DataFrame:
+def _employer_hired(people, tables, params, facts=None) -> pd.DataFrame:
     f = _contributions_after(people, tables, params, "rules.evidence.unit_contribution_types")
     return pd.DataFrame({"row": f["row"], "employer": f["employer"], "evidence": "认定后单位缴费 " + _span(f)})
 
 
-def _flexible(people, tables, params) -> pd.DataFrame:
+def _flexible(people, tables, params, facts=None) -> pd.DataFrame:
     f = _contributions_after(people, tables, params, "rules.evidence.weak_contribution_types")
     f = f.groupby("row", as_index=False).agg(first=("first", "min"), last=("last", "max"))
     return pd.DataFrame({"row": f["row"], "employer": None, "evidence": "认定后灵活就业缴费 " + _span(f)})
 
 
-def _public_post(people, tables, params) -> pd.DataFrame:
+def _public_post(people, tables, params, facts=None) -> pd.DataFrame:
     t = F._table(tables, "posts", ["holder_id", "post_id", "town", "post_name", "start_date", "leave_date"])
     t = t[t["holder_id"].notna()].rename(columns={"holder_id": "id_number"})
     j = F._join(people, t, ["post_id", "town", "post_name", "start_date", "leave_date"])
@@ -180,9 +182,11 @@ def _public_post(people, tables, params) -> pd.DataFrame:
     return pd.DataFrame({"row": j["row"].to_numpy(), "employer": employer.to_numpy(), "evidence": evidence.to_numpy()})
 
 
-def _entrepreneur(people, tables, params) -> pd.DataFrame:
-    keys = people[["row", "id_number", "eval_date"]]
-    emp = F.employment_facts(keys, tables, params)
+def _entrepreneur(people, tables, params, facts=None) -> pd.DataFrame:
+    if facts is not None and len(facts) == len(people):
+        emp = facts.reset_index(drop=True)
+    else:
+        emp = F.employment_facts(people[["row", "id_number", "eval_date"]], tables, params).reset_index(drop=True)
     market = emp["emp_market"].to_numpy()
     own = (people["employment_status"] == SELF_EMPLOYED).fillna(False).to_numpy()
     hit = market | own
@@ -191,7 +195,7 @@ def _entrepreneur(people, tables, params) -> pd.DataFrame:
     return pd.DataFrame({"row": people["row"].to_numpy()[hit], "employer": None, "evidence": evidence[hit]})
 
 
-def _training(people, tables, params) -> pd.DataFrame:
+def _training(people, tables, params, facts=None) -> pd.DataFrame:
     t = F._table(tables, "services", ["id_number", "service_date", "service_type"])
     j = F._join(people, t, ["service_date", "service_type"]).merge(people[["row", "recognised_date"]], on="row")
     day = pd.to_datetime(j["service_date"])
