@@ -280,25 +280,43 @@ def working_days_between_many(starts, ends) -> np.ndarray:
     return out
 
 
-def add_working_days_many(days, n: int) -> np.ndarray:
-    """Vectorised ``add_working_days(day, n)`` for n ≥ 1 over an array of dates (datetime64[D]; NaT stays NaT).
+def add_working_days_many(days, n, unknown: str = "raise") -> np.ndarray:
+    """Vectorised ``add_working_days`` (``datetime64[D]``; NaT stays NaT): for n ≥ 1 the n-th working day strictly
+    after each date, for n = 0 the date itself if it is a working day, else the next one.
 
-    The calendar of the year after the last date is read only when some result falls into it.
+    The calendar is read from the first year among the dates up to the year each result falls in; a year that is
+    needed and unknown raises ``CalendarMissingError`` (a year that is not needed is never read). With
+    ``unknown="nat"`` a result that would fall in an unknown year is NaT instead (for dates that only matter when they
+    come before a known one: a due date after the last day the calendar knows is simply "later").
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"工作日天数应为正整数，而不是 {n!r}。")
+    if unknown not in ("raise", "nat"):
+        raise ValueError(f"unknown 应为 raise 或 nat，而不是 {unknown!r}。")
     d = to_day_array(days)
+    steps = np.broadcast_to(np.asarray(n, dtype=np.int64), d.shape)
+    if (steps < 0).any():
+        raise ValueError("工作日天数应为非负整数。")
     out = np.full(d.shape[0], np.datetime64("NaT"), dtype="datetime64[D]")
     ok = ~np.isnat(d)
     if not ok.any():
         return out
-    origin, flags = _span(d[ok])
+    origin, flags = _span(d)
+    idx = (d[ok] - origin).astype(np.int64)
+    k = steps[ok]
     while True:
         cum = np.cumsum(flags)  # cum[i] = working days in [origin, origin + i]
-        pos = (d[ok] - origin).astype(np.int64)
-        target = cum[pos] + int(n)
+        base = cum[idx] - np.where(k == 0, flags[idx], 0)
+        target = base + np.maximum(k, 1)
         if target.max() <= cum[-1]:
-            out[ok] = origin + np.searchsorted(cum, target, side="left").astype("timedelta64[D]")
-            return out
-        next_year = int((origin + np.timedelta64(len(flags) - 1, "D")).astype("datetime64[Y]").astype(int) + 1971)
-        flags = np.concatenate([flags, year_flags(next_year)])
+            break
+        next_year = int(str(origin + np.timedelta64(len(flags), "D"))[:4])
+        try:
+            flags = np.concatenate([flags, year_flags(next_year)])
+        except CalendarMissingError:
+            if unknown == "raise":
+                raise
+            break
+    known = target <= cum[-1]
+    res = np.full(len(target), np.datetime64("NaT"), dtype="datetime64[D]")
+    res[known] = origin + np.searchsorted(cum, target[known], side="left").astype("timedelta64[D]")
+    out[ok] = res
+    return out

@@ -4,7 +4,7 @@ A file groups the cases of one clause::
 
     clause: 粤人社规〔2023〕11号 第一条第（一）项
     as_of: 2026-11-26                  # default evaluation date of the file's cases
-    mode: evaluate                     # optional default mode of the file's cases (evaluate | exits | applications)
+    mode: evaluate                     # optional default mode of the file's cases (evaluate | exits | applications | services)
     people:                            # aliases → synthetic identity numbers built with make_id
       p: {birth: 1986-11-26, sex: 女}  # region 441803 unless `region:` is given; or `id:` alone, a literal number
     base:                              # rows every case starts from (data-contract titles and headers, Chinese)
@@ -25,7 +25,10 @@ A file groups the cases of one clause::
 ``expect`` keys by mode — evaluate: outcome, categories, exclusions, hints, general; exits: exits, direct, verify;
 applications (the first 认定申请 row decided on ``as_of``, jykn_lib.rules.applications): conclusion, categories (认定类别),
 reasons (every code shown under the conclusion), missing and not_asked (material names of params/materials.yaml);
-all: evidence ({code: fragment of its evidence text}) and raises (a fragment of the ParameterError, alone).
+services (第五条帮扶服务、跟踪回访、就业状态更新、分级, for the ledger rows of the evaluated people:
+jykn_lib.rules.services): findings, upcoming, grade, plan (the status of each requirement, in the plan's order), due
+(the plan's due date), followup_due; every mode: evidence ({code: fragment of its evidence text}) and raises (a
+fragment of the ParameterError, alone).
 
 The files are strict (openfisca's TEST_KEYWORDS): a key that is not in the schema at any level — file, case,
 person, expect, a source title or a column header — fails the case with the file, the case and the key named, so a
@@ -57,6 +60,7 @@ from jykn_lib.params import load_parameters
 from jykn_lib.rules.applications import CONCLUSIONS, decide_applications, load_materials, shown_reasons
 from jykn_lib.rules.engine import OUTCOMES, evaluate, evaluate_exits
 from jykn_lib.rules.reasons import reason_files
+from jykn_lib.rules.services import evaluate_services
 
 # --- the schema -------------------------------------------------------------------------------------------------------
 
@@ -64,11 +68,14 @@ MODE_EXPECT_KEYS = {
     "evaluate": ("outcome", "categories", "exclusions", "hints", "general", "evidence", "raises"),
     "exits": ("exits", "direct", "verify", "evidence", "raises"),
     "applications": ("conclusion", "categories", "reasons", "missing", "not_asked", "evidence", "raises"),
+    "services": ("findings", "upcoming", "grade", "plan", "due", "followup_due", "evidence", "raises"),
 }
 Mode = Literal["evaluate", "exits", "applications"]
 # expect key → the kind of reason code (params/reasons.yaml) its items must be
 CODE_KINDS = {"categories": "category", "exclusions": "exclusion", "hints": "hint", "general": "general",
-              "exits": "exit", "direct": "exit", "verify": "exit"}
+              "exits": "exit", "direct": "exit", "verify": "exit", "findings": ("ledger", "service", "followup"),
+              "upcoming": "upcoming"}
+Mode = Literal["evaluate", "exits", "services"]
 
 
 class RuleCaseError(Exception):
@@ -131,6 +138,12 @@ class Expect(_Strict):
     reasons: Codes | None = None
     missing: list[str] | None = None
     not_asked: list[str] | None = None
+    findings: Codes | None = None
+    upcoming: Codes | None = None
+    grade: Literal["A", "B", "C"] | None = None
+    plan: list[Literal["按时完成", "逾期完成", "逾期未完成", "未到期", "即将到期"]] | None = None
+    due: Date | None = None
+    followup_due: Date | None = None
     evidence: dict[str, Fragment] | None = Field(None, min_length=1)
     raises: str | None = Field(None, min_length=1)
 
@@ -248,11 +261,12 @@ def _row_problems(rows: Rows, where: str) -> list[str]:
 def _code_problems(expect: Expect) -> list[str]:
     codes = _reason_codes()
     out = []
-    for key, kind in CODE_KINDS.items():
+    for key, kinds in CODE_KINDS.items():
+        kinds = (kinds,) if isinstance(kinds, str) else kinds
         for code in getattr(expect, key) or []:
-            known = f"C{code}" if kind == "category" else code
-            if known not in codes.get(kind, set()):
-                out.append(f"expect.{key}：未知的代码“{code}”（params/reasons.yaml 的 {kind} 中没有）")
+            known = f"C{code}" if kinds == ("category",) else code
+            if not any(known in codes.get(kind, set()) for kind in kinds):
+                out.append(f"expect.{key}：未知的代码“{code}”（理由文件的 {'、'.join(kinds)} 中没有）")
     every = set().union(*codes.values())
     for code in expect.reasons or []:
         if code not in every:
@@ -428,6 +442,8 @@ def run_case(doc: RuleFile, case: Case):
         resubmitted[0] = bool(case.resubmitted)
         return decide_applications(apps, tables, as_of.date(), load_parameters(), missing_sources=missing,
                                    resubmitted=resubmitted), ids, aliases
+    if (case.mode or doc.mode) == "services":
+        return evaluate_services(service_people(tables, ids, aliases, as_of), tables, load_parameters()), ids, aliases
     if (case.mode or doc.mode) == "exits":
         declared = None
         if case.declared:
@@ -435,6 +451,29 @@ def run_case(doc: RuleFile, case: Case):
                                      for code in ([codes] if isinstance(codes, str) else codes)])
         return evaluate_exits(tables, as_of.date(), people=people, declared=declared), ids, aliases
     return evaluate(people, tables), ids, aliases
+
+
+def service_people(tables, ids: dict[str, str], aliases: list[str], as_of: pd.Timestamp) -> pd.DataFrame:
+    """The evaluated people's 台账 rows (one each: the first row of the alias), as evaluate_services takes them."""
+    ledger = tables["ledger"]
+    rows = [ledger[ledger["id_number"] == ids[a]].iloc[0] for a in aliases]
+    cols = ["categories", "employment_status", "employment_status_date", "grade"]
+    people = pd.DataFrame({"id_number": [ids[a] for a in aliases], "eval_date": as_of,
+                           "recognised_date": [r["recognised_date"] for r in rows]})
+    for col in cols:
+        people[col] = [r[col] for r in rows]
+    return people
+
+
+def _service_result(ev) -> tuple[dict, pd.DataFrame]:
+    r = ev.reasons[ev.reasons["row"] == 0]
+    row = ev.summary.iloc[0]
+    plan = ev.plan[ev.plan["row"] == 0].sort_values("requirement")
+    day = lambda v: None if pd.isna(v) else pd.Timestamp(v).date()  # noqa: E731
+    got = {"findings": sorted(r.loc[r["kind"].isin(["ledger", "service", "followup"]), "code"]),
+           "upcoming": sorted(r.loc[r["kind"] == "upcoming", "code"]), "grade": row["rule_grade"],
+           "plan": list(plan["status"]), "due": day(row["plan_due"]), "followup_due": day(row["followup_due"])}
+    return got, r
 
 
 def _codes(text: str) -> list[str]:
@@ -449,6 +488,10 @@ def check_case(doc: RuleFile, case: Case) -> None:
         assert expect.raises in str(err.value), str(err.value)
         return
     ev = run_case(doc, case)[0]
+    if (case.mode or doc.mode) == "services":
+        got, r = _service_result(ev)
+        _compare(expect, got, r)
+        return
     row = ev.summary.iloc[0]
     r = ev.reasons[ev.reasons["row"] == 0]
     if (case.mode or doc.mode) == "applications":
@@ -480,7 +523,7 @@ def _compare(expect: Expect, got: dict, r: pd.DataFrame) -> None:
                 texts = list(r.loc[r["code"] == code, "evidence"])
                 assert texts and any(fragment in t for t in texts), f"{code} 的依据 {texts} 不含“{fragment}”"
             continue
-        if isinstance(want, list):
+        if isinstance(want, list) and key != "plan":  # plan: one status per requirement, in the plan's order
             want = sorted(want)
         assert got[key] == want, f"{key}: 期望 {want}，实际 {got[key]}（全部理由：{list(r['code'])}）"
 

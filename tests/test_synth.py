@@ -28,7 +28,7 @@ from jykn_lib import cli, idcard
 from jykn_lib.contract import district, load_contract
 from jykn_lib.params import load_yaml
 from jykn_lib.synth import generate
-from jykn_lib.synth.faults import KINDS, TEXT_STYLES
+from jykn_lib.synth.faults import CELL_KINDS, KINDS, TEXT_STYLES
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -340,6 +340,10 @@ def test_each_fault_is_in_its_file(default):
             assert len({idcard.normalize(g[col]) for g in got}) == 1 and len({tuple(g) for g in got}) == len(got)
             assert f["chosen_row"] in f["rows"] and f["row"] in f["rows"]
             assert f["expect"] == {"rule": "DUPLICATE_CONFLICT", "action": "conflict_kept"}
+        elif kind in CELL_KINDS:  # cells planted on the ledger review's named cases
+            rule, action = CELL_KINDS[kind]
+            assert f["expect"] == {"rule": rule, "action": action} and f.get("case", "").startswith("lr_")
+            assert (value in ("", None)) if kind in ("required_blank", "phone_blank") else value == f["value"]
         else:
             raise AssertionError(kind)
     assert max(cell_faults.values()) == 1  # one fault per row

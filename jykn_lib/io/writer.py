@@ -30,6 +30,7 @@ identity numbers and phones as text cells; dates as real Excel dates (yyyy-mm-dd
 
 Optional extras: ``Col(width=, required=, num_format=, wrap=)`` (``required`` paints the header red),
 ``Sheet(highlight_color=, input_rows=)`` (``input_rows`` stretches dropdowns below the data, for blank templates),
+``Sheet(bare=True)`` (no title row: header in row 1, data from row 2, for files another system imports),
 ``write_workbook(..., constant_memory=False, created=None)``. The file's metadata date is fixed unless ``created`` is
 given, so the same tables give byte-identical files (without a password).
 
@@ -106,6 +107,7 @@ class Sheet:
     highlight_color: str = HIGHLIGHT
     input_rows: int = 0  # dropdowns reach at least this many data rows (blank templates)
     mark: str | None = None  # printed at the top left of every page (内部资料　注意保密)
+    bare: bool = False  # no title row: the header is row 1, data from row 2 (files another system imports)
 
 
 def text_width(values: pd.Series) -> int:
@@ -190,6 +192,9 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
     if n + 3 + len(sheet.note_lines) + 1 > EXCEL_ROWS:  # xlsxwriter would silently drop the rows beyond the limit
         raise ValueError(f"工作表“{sheet.name}”有 {n} 行，超过 Excel 每表 {EXCEL_ROWS} 行的上限，请拆分为多个工作表")
     ws = wb.add_worksheet(sheet.name)
+    top = 0 if sheet.bare else 1  # the header row (0-based); the title, if any, is above it
+    if sheet.bare and sheet.title:
+        raise ValueError(f"工作表“{sheet.name}”没有标题行（bare），不能写标题")
     title_fmt = wb.add_format({"bold": True, "font_size": 14, "valign": "vcenter"})
     base = {"border": 1, "valign": "vcenter"}
     plain, marked = [], []
@@ -204,7 +209,8 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
         marked.append(wb.add_format(dict(props, bg_color=sheet.highlight_color)))
 
     # Row 1 title, row 2 header (rows must be written in order in constant_memory mode).
-    ws.set_row(0, 24)
+    if not sheet.bare:
+        ws.set_row(0, 24)
     if sheet.title:
         if ncol > 1:
             ws.merge_range(0, 0, 0, ncol - 1, sheet.title, title_fmt)
@@ -214,13 +220,13 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
             "text_wrap": True}
     head_fmt, head_req = wb.add_format(head), wb.add_format(dict(head, font_color="#C00000"))
     for j, (h, c) in enumerate(zip(headers, cols)):
-        ws.write_string(1, j, h, head_req if c.required else head_fmt)
+        ws.write_string(top, j, h, head_req if c.required else head_fmt)
 
     heights = _row_heights(cols, values, [c.width or _fit_width(h, v, k) for h, c, v, k in
                                           zip(headers, cols, values, kinds)], n)
     ws_string, ws_number, ws_blank = ws.write_string, ws.write_number, ws.write_blank
     for i, row in enumerate(zip(*values)):
-        r = i + 2
+        r = i + top + 1
         if heights[i]:
             ws.set_row(r, heights[i])  # wrapped text: Excel and LibreOffice do not grow the row on their own
         fmts = marked if flags[i] else plain
@@ -232,22 +238,22 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
             else:
                 ws_number(r, j, v, fmts[j])
 
-    r = n + 3  # one blank row between the table and the notes
+    r = n + top + 2  # one blank row between the table and the notes
     note_fmt = wb.add_format({"font_color": "#595959"})  # the highlight note only when some row is flagged
     for line in [*sheet.note_lines, *([sheet.highlight_note] if sheet.highlight_note and flags.any() else [])]:
         ws.write_string(r, 0, line, note_fmt)
         r += 1
 
     if ncol:
-        ws.autofilter(1, 0, 1 + n, ncol - 1)
-        last = 1 + max(n, sheet.input_rows)
+        ws.autofilter(top, 0, top + n, ncol - 1)
+        last = top + max(n, sheet.input_rows)
         for j, c in enumerate(cols):
-            if c.dropdown and last >= 2:
-                ws.data_validation(2, j, last, j, _validation(c.dropdown, lists))
-    ws.freeze_panes(2, 0)
+            if c.dropdown and last >= top + 1:
+                ws.data_validation(top + 1, j, last, j, _validation(c.dropdown, lists))
+    ws.freeze_panes(top + 1, 0)
     ws.set_landscape()
     ws.set_paper(9)  # A4
-    ws.repeat_rows(0, 1)
+    ws.repeat_rows(0, top)
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")

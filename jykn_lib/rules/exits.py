@@ -17,16 +17,23 @@ from ..params import Parameters
 from .collect import Collector, age_text, employer_suffix, fmt_date
 
 
-def recognised_people(tables, as_of: dt.date) -> pd.DataFrame:
-    """Ledger people 有效 on ``as_of`` (认定日期 ≤ as_of, and 有效 or 已退出 after as_of), one row per person."""
-    ledger = tables.get("ledger")
-    if ledger is None or ledger.empty:
-        return pd.DataFrame({"id_number": pd.Series(dtype=object), "eval_date": pd.Series(dtype="datetime64[ns]")})
+def recognised_mask(ledger: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Ledger rows of a recognition in force on ``as_of``: 认定日期 ≤ as_of, and 有效, or 已退出 after as_of."""
     on = pd.Timestamp(as_of)
     rec = pd.to_datetime(ledger["recognised_date"], errors="coerce")
     ext = pd.to_datetime(ledger.get("exit_date", pd.Series(pd.NaT, index=ledger.index)), errors="coerce")
     status = ledger["status"]
-    mask = (rec <= on) & ((status == "有效") | ((status == "已退出") & ext.notna() & (ext > on)))
+    return ((rec <= on) & ((status == "有效") | ((status == "已退出") & ext.notna() & (ext > on)))).fillna(False)
+
+
+def recognised_people(tables, as_of: dt.date) -> pd.DataFrame:
+    """Ledger people 有效 on ``as_of`` (认定日期 ≤ as_of, and 有效 or 已退出 after as_of), one row per person (the
+    last such row of the ledger, as :func:`recognised_mask` and ``drop_duplicates(keep="last")`` pick it)."""
+    ledger = tables.get("ledger")
+    if ledger is None or ledger.empty:
+        return pd.DataFrame({"id_number": pd.Series(dtype=object), "eval_date": pd.Series(dtype="datetime64[ns]")})
+    on = pd.Timestamp(as_of)
+    mask = recognised_mask(ledger, as_of)
     people = ledger.loc[mask, ["id_number"]].copy()
     people["eval_date"] = on
     if "women_base" in ledger:

@@ -23,6 +23,7 @@ from .background import build_background, build_posts
 from .cases import build_cases
 from .config import RuleNumbers, Settings, demo_defaults
 from .faults import Faults, add_fillers
+from .ledger_cases import build_ledger_cases
 from .manifest import MANIFEST_NAME
 from .manifest import build as build_manifest
 from .manifest import write as write_manifest
@@ -52,6 +53,7 @@ def build_world(settings: Settings) -> World:
     world = World(settings, RuleNumbers.on(settings.as_of))
     build_background(world)
     build_cases(world)
+    build_ledger_cases(world)  # 03 台账检查: one case per kind of finding (world.ledger_review)
     planted_residents = int(world.people()["in_hukou"].astype(bool).sum())
     n_plain = max(int(MIN_PLAIN_SHARE * settings.people), settings.people - planted_residents)
     build_plain(world, n_plain)

@@ -34,6 +34,9 @@ REJECT_SOURCES = ["hukou", "dibao", "disability", "veteran", "landless", "specia
 RECOVER_SOURCES = ["unemployment", "hukou", "dibao", "disability", "veteran", "landless", "special", "pension",
                    "market", "contributions", "ledger", "services", "applications", "poverty"]
 CONFLICT_SOURCES = ["hukou", "disability", "veteran", "poverty", "landless", "pension"]
+# cell faults forced on named cases only (jykn_lib/synth/ledger_cases.py): kind → (rule, action)
+CELL_KINDS = {"required_blank": ("REQUIRED_MISSING", "rejected"), "enum_invalid": ("ENUM_INVALID", "blank"),
+              "phone_malformed": ("PHONE_SUSPICIOUS", "used"), "phone_blank": (None, "used")}
 FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
@@ -254,11 +257,13 @@ class Faults:
 
     def plant_recoverable(self) -> None:
         for f in self.w.forced_faults:
-            if f["kind"] in ("id_fullwidth", "id_lowercase_x"):
+            if f["kind"] in ("id_fullwidth", "id_lowercase_x", "id_check_digit"):
                 rows = self.rows_of(f["source"], f["pid"])
                 spec, i = rows[-1]
                 self.locked.add(int(spec.data["_uid"].iat[i]))
                 self.id_fault(f["kind"], spec, i, case=f["case"])
+            elif f["kind"] in CELL_KINDS:
+                self.cell_fault(f)
         groups = {"plain", "bu", "member"}
         for kind in ("id_fullwidth", "id_lowercase_x"):
             need = fault_count(kind, self.w.s.people) - sum(1 for r in self.records if r["kind"] == kind)
@@ -267,6 +272,18 @@ class Faults:
                 got = self.pick(RECOVER_SOURCES, groups, pred)
                 if got:
                     self.id_fault(kind, *got)
+
+    def cell_fault(self, f: dict) -> None:
+        """A planted cell of a named case (the ledger review's): a blank required cell (the row is rejected), an
+        unknown value in an optional dropdown cell (blanked), a suspicious or a blank phone (kept)."""
+        spec, i = self.rows_of(f["source"], f["pid"])[-1]
+        uid = int(spec.data["_uid"].iat[i])
+        self.locked.add(uid)
+        value = f.get("value")
+        self.set_cell(spec, i, f["field"], value)
+        rule, action = CELL_KINDS[f["kind"]]
+        self.record(f["kind"], spec, uid, spec.header_of(f["field"]), value, rule, action,
+                    id_number=spec.data["id_number"].iat[i], case=f["case"])
 
     # -- text dates ------------------------------------------------------------------------------------------------
     def date_fault(self, spec: FileSpec, i: int, field: str, style: str, case: str | None = None) -> None:

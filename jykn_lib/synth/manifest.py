@@ -32,6 +32,9 @@ CONVENTIONS = [
     ("id_numeric / id_numeric_check_ok：单元格为数字（Excel 只保留15位有效数字，末三位为0）；value 为保留下来的数字，"
      "id_numeric_check_ok 的数字恰好通过校验码。"),
     "合成数据：姓名、电话、企业名称来自 Faker（zh_CN），身份证号按 GB 11643 规则生成，均非真实个人信息。",
+    ("ledger_findings 覆盖 03 台账检查的每个埋入案例（cases 中 lr_ 开头的）：该人在问题清单中的全部问题代码（不含即将到期事项）；"
+     "ledger_review 另有 upcoming（即将到期事项）、policies（应推送的政策代码）、post_findings（按岗位编号）、"
+     "post_reports（各镇报送情况：on_time/late/missing）。台账行无法读取的（L_ID_INVALID、L_REQUIRED）由 faults 中同名 case 给出文件和行号。"),
 ]
 
 
@@ -108,6 +111,8 @@ def build(world: World, specs: list[FileSpec], faults: list[dict]) -> dict:
         "screening_notes": notes,
         "screening_totals": totals(labels),
         "exit_labels": {ids[pid]: list(v) for pid, v in world.exits.items()},
+        "ledger_findings": {ids[pid]: list(v) for pid, v in world.ledger_review.get("findings", {}).items()},
+        "ledger_review": _ledger_review(world, ids),
         "applications": apps,
         "materials_required": _materials(),
         "application_schedule": [d.isoformat() for d in world.app_schedule],
@@ -117,6 +122,12 @@ def build(world: World, specs: list[FileSpec], faults: list[dict]) -> dict:
                         "kinds": KINDS},
         "conventions": CONVENTIONS,
     }
+
+
+def _ledger_review(world: World, ids) -> dict:
+    key = world.ledger_review
+    by_id = {name: {ids[pid]: list(v) for pid, v in key.get(name, {}).items()} for name in ("upcoming", "policies")}
+    return {**by_id, **{k: v for k, v in key.items() if k not in ("findings", "upcoming", "policies")}}
 
 
 def write(manifest: dict, out_dir: Path) -> Path:

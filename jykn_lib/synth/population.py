@@ -208,7 +208,8 @@ class World:
         self.pension = Table("pid", "start", "group")
         self.market = Table("pid", "name", "role", "status", "etype", "credit", "founded", "closed", "group")
         self.ledger = Table("pid", "town", "village", "cats", "recognised", "status", "exit_date", "exit_reason",
-                            "emp_status", "emp_date", "skills", "income", "helper", "grade", "base", "group")
+                            "emp_status", "emp_date", "skills", "income", "helper", "grade", "base", "group",
+                            "status_date", "policies")
         self.services = Table("pid", "date", "stype", "method", "result", "clerk", "town", "group")
         self.posts = Table("town", "post_id", "category", "created", "name", "holder", "start", "leave", "group")
         self.applications = Table("app_id", "pid", "date", "cats", "town", "materials", "base", "accept", "objection",
@@ -222,6 +223,8 @@ class World:
         self.app_schedule: list = []  # the decision dates of 05 in the year (.applications.decision_dates)
         self.forced_faults: list[dict] = []  # faults that must sit on named cases (see faults.py)
         self.conflicts: list[dict] = []  # planted conflicting duplicates on labelled people
+        self.post_reports: dict[str, dt.date | None] = {}  # 公益性岗位 报送日期 per town (ledger_cases.py)
+        self.ledger_review: dict = {}  # the ledger review's answer key (ledger_cases.py)
         self.extra_hukou: list[dict] = []  # extra 户籍人口 rows of one person (conflicts), with "before": bool
         self._ids: np.ndarray | None = None
         self._retirement: dict[str, tuple] = {}

@@ -190,6 +190,8 @@ class Builders:
         df["income_change"] = df["income"]
         df["women_base"] = df["base"]
         df["phone"] = self.phones[df["_pid"].to_numpy()]
+        df["employment_status_date"] = _dates(df["status_date"])
+        df["policies_claimed"] = [None if _blank(p) or not p else "、".join(p) for p in df["policies"]]
         df["_t"] = df["town"].map(self.town_order)
         df["_d"] = pd.to_datetime(df["recognised_date"])
         return _finish("ledger", df, ["_t", "_d", "id_number"])
@@ -212,6 +214,7 @@ class Builders:
         df["post_name"] = df["name"]
         df["start_date"] = _dates(df["start"])
         df["leave_date"] = _dates(df["leave"])
+        df["report_date"] = _dates(df["town"].map(self.w.post_reports))
         df["_grp"] = df["group"]
         return _finish("posts", df, ["post_id"])
 
