@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..params import ParameterError, load_yaml
@@ -39,10 +39,20 @@ _PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)(?::([a-z0-9_.]+))?\}")
 class Reason:
     code: str
     kind: str
-    label: str
+    template: str  # the label as written, {parameter} placeholders unrendered
     citation: str  # 粤人社规〔2023〕11号 第一条第（一）项
     status: str
     general: str | None = None  # for exclusions: the general condition it defeats (G1…G4)
+    params: "Parameters | None" = field(default=None, repr=False, compare=False)
+    on: dt.date | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """The label rendered on the date it was loaded for — only when it is read, so a code whose parameter starts
+        later than that date does no harm until someone shows it (then the lookup raises in Chinese, as it should)."""
+        if self.params is None or "{" not in self.template:
+            return self.template
+        return render(self.template, self.params, self.on)
 
     def text(self, evidence: str | None = None) -> str:
         """'label：evidence（citation）' — how a reason reads in a workbook."""
@@ -100,13 +110,14 @@ def _build(params: "Parameters", on: dt.date) -> dict[str, Reason]:
                 if item.get("status") not in ("C", "P", "U"):
                     raise ValueError(f"{where} 缺少 C/P/U 状态")
                 if kind == "category":
-                    label = f"{code[1:]} {categories[code[1:]]}"
+                    template = f"{code[1:]} {categories[code[1:]]}"
                 elif kind == "exit" and "label" not in item:
-                    label = render(exits[code], params, on)
+                    template = exits[code]
                 else:
-                    label = render(item["label"], params, on)
-                out[code] = Reason(code=code, kind=kind, label=label, citation=src.citation(item.get("article")),
-                                   status=item["status"], general=item.get("general"))
+                    template = item["label"]
+                out[code] = Reason(code=code, kind=kind, template=str(template),
+                                   citation=src.citation(item.get("article")), status=item["status"],
+                                   general=item.get("general"), params=params, on=on)
     return out
 
 
