@@ -70,12 +70,11 @@ MODE_EXPECT_KEYS = {
     "applications": ("conclusion", "categories", "reasons", "missing", "not_asked", "evidence", "raises"),
     "services": ("findings", "upcoming", "grade", "plan", "due", "followup_due", "evidence", "raises"),
 }
-Mode = Literal["evaluate", "exits", "applications"]
+Mode = Literal["evaluate", "exits", "applications", "services"]
 # expect key → the kind of reason code (params/reasons.yaml) its items must be
 CODE_KINDS = {"categories": "category", "exclusions": "exclusion", "hints": "hint", "general": "general",
               "exits": "exit", "direct": "exit", "verify": "exit", "findings": ("ledger", "service", "followup"),
               "upcoming": "upcoming"}
-Mode = Literal["evaluate", "exits", "services"]
 
 
 class RuleCaseError(Exception):

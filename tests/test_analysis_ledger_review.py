@@ -23,7 +23,7 @@ from jykn_lib.rules.services import due_dates
 
 pytestmark = pytest.mark.slow
 PROBLEM_CODES_KINDS = ("ledger", "service", "followup", "post")
-REJECTED_CASES = ("lr_bad_id", "lr_blank_recognised_date")
+REJECTED_CASES = ("lr_bad_id", "lr_blank_recognised_date", "lr_grade_invalid")
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def test_refusals_and_contacts_come_from_the_exit_family(result, dataset, as_of)
 
 def test_every_ledger_row_is_used_or_listed(result, dataset, params):
     rows = result.meta["ledger_rows"]
-    assert rows["读入行数"] == rows["使用行数"] + rows["剔除行数"] and rows["剔除行数"] == 2
+    assert rows["读入行数"] == rows["使用行数"] + rows["剔除行数"] and rows["剔除行数"] == len(REJECTED_CASES)
     f = result.tables["findings"]
     rejected = f[f["问题代码"].isin(["L_ID_INVALID", "L_REQUIRED"])]
     assert len(rejected) == rows["剔除行数"]

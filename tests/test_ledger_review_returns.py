@@ -38,15 +38,17 @@ def test_every_row_of_every_return_is_used_or_listed(result):
     _, ds, _ = result
     assert ds.count_errors() == []
     services = ds.files[ds.files["来源"] == "帮扶记录"]
-    assert sorted(services["文件"]) == ["帮扶记录_太和镇.csv", "帮扶记录_山塘镇.xls"] and services["剔除行数"].sum() == 0
+    assert sorted(services["文件"]) == ["帮扶记录_太和镇.csv", "帮扶记录_山塘镇.xls"]
+    assert services["读入行数"].sum() == services["使用行数"].sum() + services["剔除行数"].sum()
+    assert services["剔除行数"].sum() == 1  # only the free-text 服务结果 (an unknown value is refused, listed)
     posts = ds.files[ds.files["来源"] == "公益性岗位"].iloc[0]
     assert (posts["读入行数"], posts["使用行数"], posts["剔除行数"]) == (3, 2, 1)
 
 
 def test_free_text_in_the_result_column_is_not_a_successful_follow_up(result):
     res, ds, fx = result
-    blanked = ds.problems[(ds.problems["文件"] == "帮扶记录_太和镇.csv") & (ds.problems["原值"] == "电话已联系")]
-    assert list(blanked["规则代码"]) == ["ENUM_INVALID"]
+    refused = ds.problems[(ds.problems["文件"] == "帮扶记录_太和镇.csv") & (ds.problems["原值"] == "电话已联系")]
+    assert list(refused["规则代码"]) == ["ENUM_INVALID"] and list(refused["处理"]) == ["剔除该行"]
     assert _codes(res, fx.A) == ["F_NO_CONTACT"]  # 2026-11-10 “电话已联系” is refused, not read as 已联系
     f = res.tables["findings"]
     evidence = f.loc[(f["公民身份号码"] == fx.A) & (f["问题代码"] == "F_NO_CONTACT"), "说明"].iloc[0]

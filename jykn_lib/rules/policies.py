@@ -170,7 +170,8 @@ def _flexible(people, tables, params, facts=None) -> pd.DataFrame:
 
 def _public_post(people, tables, params, facts=None) -> pd.DataFrame:
     t = F._table(tables, "posts", ["holder_id", "post_id", "town", "post_name", "start_date", "leave_date"])
-    t = t[t["holder_id"].notna()].rename(columns={"holder_id": "id_number"})
+    t = t[t["holder_id"].notna()].rename(columns={"holder_id": "id_number"}).drop(columns="_pid", errors="ignore")
+    t = t.assign(_pid=F.person_codes(t, tables))  # the holder's code, in the same code space as the people's
     j = F._join(people, t, ["post_id", "town", "post_name", "start_date", "leave_date"])
     j = j.merge(people[["row", "recognised_date"]], on="row", how="left")
     start, leave = pd.to_datetime(j["start_date"]), pd.to_datetime(j["leave_date"])

@@ -35,8 +35,8 @@ RECOVER_SOURCES = ["unemployment", "hukou", "dibao", "disability", "veteran", "l
                    "market", "contributions", "ledger", "services", "applications", "poverty"]
 CONFLICT_SOURCES = ["hukou", "disability", "veteran", "poverty", "landless", "pension"]
 # cell faults forced on named cases only (jykn_lib/synth/ledger_cases.py): kind → (rule, action)
-CELL_KINDS = {"required_blank": ("REQUIRED_MISSING", "rejected"), "enum_invalid": ("ENUM_INVALID", "blank"),
-              "phone_malformed": ("PHONE_SUSPICIOUS", "used"), "phone_blank": (None, "used")}
+CELL_KINDS = {"required_blank": ("REQUIRED_MISSING", "rejected"), "enum_invalid": ("ENUM_INVALID", "rejected"),
+              "error_cell": ("CELL_ERROR", "blank"), "phone_malformed": ("PHONE_SUSPICIOUS", "used"), "phone_blank": (None, "used")}
 FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
@@ -275,7 +275,8 @@ class Faults:
 
     def cell_fault(self, f: dict) -> None:
         """A planted cell of a named case (the ledger review's): a blank required cell (the row is rejected), an
-        unknown value in an optional dropdown cell (blanked), a suspicious or a blank phone (kept)."""
+        unknown value in a dropdown cell (rejected too: an unknown value is never a blank), an Excel
+        error value (blanked), a suspicious or a blank phone (kept)."""
         spec, i = self.rows_of(f["source"], f["pid"])[-1]
         uid = int(spec.data["_uid"].iat[i])
         self.locked.add(uid)

@@ -19,6 +19,7 @@ from .cases import births_with_retirement
 from .config import rng_for
 from .design import Design, Planter
 from .population import World, credit_code, ym
+from .writers import ErrorCell
 
 FOLLOWUP_GAP = 25  # days between planted follow-ups (inside any interval the parameters are likely to hold)
 
@@ -148,9 +149,13 @@ def build_ledger_cases(world: World) -> None:
     c.fault("lr_phone_malformed", "phone_malformed", pid, field="phone", value="1381234567")
     c.person("lr_policy_unknown", "享受政策写了“社保补贴、购物券”：购物券不是政策清单中的项目",
              findings=["L_POLICY_UNKNOWN"], claimed=["社保补贴", "购物券"])
-    pid, _, _ = c.person("lr_grade_invalid", "分级写成“甲”（不是A/B/C）：该格按空白处理，并列为未填分级",
-                         findings=["L_CELL_INVALID", "L_GRADE_MISSING"])
+    pid, _, _ = c.person("lr_grade_invalid", "分级写成“甲”（不是A/B/C）：未知取值不按空白处理，该行无法使用，列入问题清单",
+                         findings=["L_REQUIRED"])
+    w.exits.pop(pid)
     c.fault("lr_grade_invalid", "enum_invalid", pid, field="grade", value="甲")
+    pid, _, _ = c.person("lr_skills_error", "技能状况是公式错误值#N/A（选填的文字项）：该格按空白处理，列入问题清单",
+                         findings=["L_CELL_INVALID"])
+    c.fault("lr_skills_error", "error_cell", pid, field="skills", value=ErrorCell("#N/A"))
 
     # ---- 第五条帮扶服务、跟踪回访 ----------------------------------------------------------------------------------
     rec = c.days_ago(60)

@@ -32,6 +32,10 @@ class NumberCell(float):
     """An identity number that Excel has turned into a number (written as a numeric cell)."""
 
 
+class ErrorCell(str):
+    """An Excel error value (#N/A …): written as a formula whose cached result is that error, as Excel saves it."""
+
+
 # Per source: format, file stem, sheet, title row, header synonyms (as exports write them), which files get them.
 LAYOUT: dict[str, dict] = {
     "unemployment": dict(fmt="xlsx", stem="失业登记_{ym}导出", sheet="失业登记人员",
@@ -235,6 +239,8 @@ def write_xlsx(spec: FileSpec, path: Path, created: dt.date) -> None:
                 continue
             if isinstance(v, NumberCell):
                 ws.write_number(r, j, float(v))
+            elif isinstance(v, ErrorCell):
+                ws.write_formula(r, j, "=NA()", None, str(v))
             elif isinstance(v, str):
                 ws.write_string(r, j, v)
             elif isinstance(v, dt.date):
