@@ -161,8 +161,16 @@ class RuleFile(_Strict):
 
 @functools.lru_cache(maxsize=1)
 def _reason_codes() -> dict[str, set[str]]:
-    """kind → codes, from params/reasons.yaml."""
-    return {kind: set(codes or {}) for kind, codes in (load_yaml("reasons.yaml") or {}).items()}
+    """kind → codes, from params/reasons.yaml and each notebook's params/reasons/*.yaml."""
+    from jykn_lib.params import params_dir
+    from jykn_lib.rules.reasons import reason_files
+
+    root = params_dir()
+    out: dict[str, set[str]] = {}
+    for path in reason_files(root):
+        for kind, codes in (load_yaml(str(path.relative_to(root))) or {}).items():
+            out.setdefault(kind, set()).update(codes or {})
+    return out
 
 
 def _unwrap(tp: Any) -> Any:

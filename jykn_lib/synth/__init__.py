@@ -26,6 +26,7 @@ from .manifest import MANIFEST_NAME
 from .manifest import build as build_manifest
 from .manifest import write as write_manifest
 from .population import World, build_plain, plain_facts
+from .returns import plant_town_truth
 from .sources import Builders
 from .writers import SOURCE_ORDER, plan_contribution_files, plan_files, write
 
@@ -51,6 +52,7 @@ def build_world(settings: Settings) -> World:
     world = World(settings, RuleNumbers.on(settings.as_of))
     build_background(world)
     build_cases(world)
+    plant_town_truth(world)  # 02 定期审验: what only the towns know (jykn_lib.synth.returns)
     planted_residents = int(world.people()["in_hukou"].astype(bool).sum())
     n_plain = max(int(MIN_PLAIN_SHARE * settings.people), settings.people - planted_residents)
     build_plain(world, n_plain)
