@@ -594,19 +594,20 @@ def town_sheets(setup, result: AuditResult, town: str) -> list[Sheet]:
         table[col] = pd.Series([None] * len(table), dtype=object)
     editable = dict(editable=True)
     columns = {"公民身份号码": Col(kind="text"), "联系电话": Col(kind="text"), "核实编号": Col(kind="text"),
-               "认定日期": Col(kind="date"), "序号": Col(kind="int"), "系统提示": Col(wrap=True, width=60),
-               "认定类别": Col(wrap=True, width=22),
-               "核实结果": Col(dropdown=RT.RESULTS, width=14, required=True, **editable),
-               "退出原因": Col(dropdown=exit_labels(setup), width=30, **editable),
-               "核实方式": Col(dropdown=RT.METHODS, width=12, **editable),
-               "核实日期": Col(kind="date", width=12, **editable), "核实人": Col(kind="text", width=10, **editable),
-               "备注": Col(kind="text", width=24, wrap=True, **editable)}
+               # widths kept narrow so that the printed page (A4 landscape, one page wide) stays legible
+               "认定日期": Col(kind="date"), "序号": Col(kind="int", width=5), "系统提示": Col(wrap=True, width=40),
+               "认定类别": Col(wrap=True, width=14), "所属村居": Col(wrap=True, width=12),
+               "核实结果": Col(dropdown=RT.RESULTS, width=12, required=True, **editable),
+               "退出原因": Col(dropdown=exit_labels(setup), width=18, wrap=True, **editable),
+               "核实方式": Col(dropdown=RT.METHODS, width=10, **editable),
+               "核实日期": Col(kind="date", width=11, **editable), "核实人": Col(kind="text", width=8, **editable),
+               "备注": Col(kind="text", width=14, wrap=True, **editable)}
     head = title(setup, "定期审验核实表", town, date_label="下发日期") + f"　请于 {due:%Y-%m-%d} 前报送（{CONFIDENTIAL}）"
     sheet = Sheet(name=RT.SHEET, data=table, title=head, columns=columns, protect=False, mark=CONFIDENTIAL)
     info = pd.DataFrame({"项目": ["镇街", RT.SUBMIT_LABEL, "报送人", "联系电话", "下发日期", "报送截止日期"],
                          "填写内容": [town, None, None, None, setup.as_of.isoformat(), due.isoformat()]})
     info_sheet = Sheet(name=RT.INFO_SHEET, data=info, title=title(setup, "定期审验核实表报送信息", town),
-                       columns={"项目": Col(width=14), "填写内容": Col(kind="text", width=24, editable=True)},
+                       columns={"项目": Col(width=14), "填写内容": Col(kind="text", width=44, editable=True)},
                        note_lines=[f"报送日期请写成 {due:%Y-%m-%d} 这样的日期；截止日期为 {due:%Y-%m-%d}。"])
     return [sheet, info_sheet, instructions_sheet(setup, instructions(setup, due, len(table)))]
 
@@ -666,6 +667,8 @@ def workbooks(setup, result: AuditResult, inputs) -> list:
 
 
 def figures(result: AuditResult, setup) -> dict[str, object]:
+    if not setup.is_district:  # the district report carries the charts; a town's report its tables
+        return {}
     if result.phase == COLLECT:
         return collect_figures(result, setup)
     from .. import charts

@@ -452,7 +452,7 @@ def reconcile(issued: pd.DataFrame, returned: Returns, *, issue_day: dt.date, du
     # -- the town of each file: the towns of its rows (by number, else identity), else the one its title names
     town_of_row = rows["核实编号"].map(by_no["所属镇街"]).fillna(rows["公民身份号码"].map(by_id["所属镇街"]))
     named = town_of_row.dropna().groupby(rows.loc[town_of_row.notna(), "文件"]).agg(lambda t: t.value_counts().index[0])
-    files["所属镇街"] = files["文件"].map(named)
+    files["所属镇街"] = files["文件"].map(named).astype(object)
     single = files["标题镇街"].fillna("").where(~files["标题镇街"].fillna("").str.contains("、"), "")
     files["所属镇街"] = files["所属镇街"].fillna(single.replace("", None))
     readable = files["状态"] == "已读取"
@@ -597,10 +597,10 @@ def reconcile(issued: pd.DataFrame, returned: Returns, *, issue_day: dt.date, du
     status = np.where(outcome["核实编号"].isin(back), RETURNED,
                       np.where(outcome["所属镇街"].isin(towns_back), ROW_MISSING, TOWN_MISSING))
     outcome["返回状态"] = status
-    ans = answered_rows.set_index("匹配核实编号")
-    for c, src in (("核实结果", "result"), ("退出原因", "reason"), ("核实方式", "method"), ("核实日期", "verified_date"),
-                   ("核实人", "核实人"), ("备注", "备注"), ("来源文件", "文件"), ("来源行号", "行号")):
-        outcome[c] = outcome["核实编号"].map(ans[src])
+    names = {"result": "核实结果", "reason": "退出原因", "method": "核实方式", "verified_date": "核实日期", "核实人": "核实人",
+             "备注": "备注", "文件": "来源文件", "行号": "来源行号"}
+    ans = answered_rows.set_index("匹配核实编号")[list(names)].rename(columns=names)
+    outcome = outcome.merge(ans, left_on="核实编号", right_index=True, how="left")
     outcome["来源行号"] = pd.array(outcome["来源行号"], dtype="Int64")
     outcome["核实日期"] = pd.to_datetime(outcome["核实日期"])
     outcome["结论"] = np.select([outcome["核实结果"] == EXIT, outcome["核实结果"] == STAY,
