@@ -43,6 +43,7 @@ class Year:
     jobs: int | None
     quiet: bool
     last: Quarter
+    notebooks: bool = True  # the demo quarter through the notebooks (False: every quarter through the library)
 
     def data(self, q: Quarter) -> Path:
         return self.out / "data" / str(q)
@@ -58,7 +59,7 @@ class Step:
 
     @property
     def through_notebooks(self) -> bool:
-        return self.quarter == self.year.last
+        return self.year.notebooks and self.quarter == self.year.last
 
     @property
     def data_dir(self) -> Path:
@@ -191,7 +192,7 @@ def run_year(year: Year, first: Quarter | None = None) -> Path:
     for q in quarter_range(first, year.last):
         quarter_data(year, q)
         step = Step(year, q)
-        for fn in QUARTER_STEPS + (FINAL_STEPS if q == year.last else []):
+        for fn in QUARTER_STEPS + (FINAL_STEPS if step.through_notebooks else []):
             what = fn.__doc__.splitlines()[0]
             log(f"{q}：{what}")
             started = time.time()

@@ -98,6 +98,23 @@ def plant_town_truth(world) -> None:
                        recognised=w.add_months(issue, -10), no_registration=True, women_base=None),
                 {"quarter": tag, "signal": "E1", "base": base, "answer": answer}, ["E1"])
 
+        # retirement later in the quarter: a man (the district applies E1 on that day) and a woman without a
+        # recorded base (her town confirms the 50 base)
+        for sex, slug, desc, truth in (
+                ("男", "e1_later_male", "男性在本季度下发日之后、季度结束前达到法定退休年龄：区级直接办理，于退休当日退出", None),
+                ("女", "e1_later_female", "台账未记录基准的女性在本季度内稍后按50岁基准退休（送镇街），镇街核实为50岁基准",
+                 {"核实结果": "建议退出", "退出原因": "E1", "备注": "工人岗位，按50岁基准"})):
+            later = births_with_retirement(w, sex, None, issue + dt.timedelta(days=10), q.end - dt.timedelta(days=3))
+            later = [b for b in later if b[1] <= w.as_of]
+            if not later:  # the schedule's steps leave no retirement date in this span
+                continue
+            excl = ("X_RETIRED",) if sex == "男" else ("X_RETIRED_F50",)
+            add(f"town_{slug}_{tag}", f"{tag}：{desc}",
+                Design(cats=("01",), excl=excl, sex=sex, birth=later[0][0], ledger="active", no_registration=True,
+                       recognised=w.add_months(issue, -8), women_base=None),
+                {"quarter": tag, "signal": "E1", "retirement": later[0][1].isoformat(),
+                 **({"answer": truth} if truth else {})}, ["E1"])
+
         def ended(p, start=rec, end=issue - dt.timedelta(days=20)):
             w.dibao.add(pid=p.pid, type="城市低保", start=start - dt.timedelta(days=400), end=end, group="named")
         add(f"town_e11_dibao_{tag}", f"{tag}：以03认定，低保已于下发日前结束（E11），镇街核实确认",
@@ -120,8 +137,10 @@ def plant_town_truth(world) -> None:
             ("e8_false", "近期有单位缴费（E5），镇街核实认定时隐瞒就业：以虚假材料取得认定，建议退出E8",
              {"核实结果": "建议退出", "退出原因": "E8"})):
         add(f"town_{kind}_{tag}", f"{tag}：{desc}",
+            # registered half a year before recognition: an earlier job (design.work_history) ends before the
+            # look-back windows of the earlier quarters in which the person is recognised
             Design(cats=("01",), excl=("X_EMP_UNIT",), ledger="active", recognised=rec,
-                   reg_date=rec - dt.timedelta(days=30), history_row=False),
+                   reg_date=rec - dt.timedelta(days=180), history_row=False),
             {"quarter": tag, "signal": "E5", "answer": answer}, ["E5"])
 
 
