@@ -180,3 +180,67 @@ def test_issued_workbook_prints(issued_books, tmp_path):
                    check=True, capture_output=True, timeout=180)
     pdf = tmp_path / (path.stem + ".pdf")
     assert pdf.is_file() and pdf.read_bytes()[:4] == b"%PDF"
+
+
+# ------------------------------------------------------------------------------------------------ the commands
+
+
+def _jykn(*argv):
+    import contextlib
+    import io
+
+    from jykn_lib import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_run_options_phase_and_returns(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    code, _, err = _jykn("run", "--quarter", "2026Q4", "--data", str(data), "--notebooks", "02", "--phase", "collect")
+    assert code == 2 and "--returns" in err
+    code, _, err = _jykn("run", "--quarter", "2026Q4", "--data", str(data), "--returns", str(tmp_path))
+    assert code == 2 and "--phase collect" in err
+    code, _, err = _jykn("run", "--quarter", "2026Q4", "--data", str(data), "--phase", "collect",
+                         "--returns", str(tmp_path / "nope"))
+    assert code == 2 and "不存在" in err
+    from jykn_lib.commands.run import audit_extra
+    import argparse
+
+    extra, as_of = audit_extra(argparse.Namespace(quarter="2026Q4", as_of=None, phase="collect", returns=str(tmp_path)))
+    assert extra == {"phase": "collect", "returns_dir": str(tmp_path.resolve())} and as_of == "2026-10-30"
+    extra, as_of = audit_extra(argparse.Namespace(quarter="2026Q4", as_of=None, phase="issue", returns=None))
+    assert extra == {"phase": "issue"} and as_of == "2026-10-08"
+    assert audit_extra(argparse.Namespace(quarter="2026Q4", as_of="2026-11-02", phase="collect",
+                                          returns=str(tmp_path)))[1] is None  # --as-of given: kept as typed
+
+
+def test_each_phase_keeps_its_own_executed_notebook(tmp_path):
+    from jykn_lib.runner import prepare_request
+    from jykn_lib.runner.plan import build_plan
+
+    data = tmp_path / "data"
+    data.mkdir()
+    names = {}
+    for phase in ("issue", "collect"):
+        extra = {"phase": phase} | ({"returns_dir": str(tmp_path)} if phase == "collect" else {})
+        request = prepare_request("2026Q4", data, tmp_path / "out", notebooks="02", extra=extra)
+        runs = {r.key: r for r in build_plan(request)}
+        names[phase] = runs["02/区汇总"].output_ipynb.name
+        assert runs["02/区汇总"].parameters["phase"] == phase
+        expected = runs["02/区汇总"].expected
+        assert expected == (("区汇总/审验下发名单_2026Q4.xlsx",) if phase == "issue" else
+                            ("区汇总/审验结果汇总_2026Q4.xlsx", "区汇总/就业困难人员台账_2026Q4审验后.xlsx"))
+    assert names == {"issue": "02_quarterly_audit_2026Q4_区汇总_issue.ipynb",
+                     "collect": "02_quarterly_audit_2026Q4_区汇总_collect.ipynb"}
+
+
+def test_synth_returns_command_needs_its_folders(tmp_path):
+    with pytest.raises(SystemExit, match="--issued"):
+        _jykn("synth", "returns", "--data", str(tmp_path), "--out", str(tmp_path / "o"))
+    with pytest.raises(SystemExit, match="找不到下发的审验核实表"):
+        (tmp_path / "synth_manifest.json").write_text("{}", encoding="utf-8")
+        _jykn("synth", "returns", "--issued", str(tmp_path), "--data", str(tmp_path), "--out", str(tmp_path / "o"))

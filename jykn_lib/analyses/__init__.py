@@ -2,4 +2,5 @@
 ``tables`` → ``workbooks`` → ``figures``, run by :func:`jykn_lib.kit.run`.
 
     screening     01 主动筛查
+    audit         02 定期审验（下发核实表、收回核实表并办理退出）
 """

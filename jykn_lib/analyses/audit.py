@@ -31,6 +31,7 @@ from ..io.writer import Col, Sheet
 from ..kit import results as K
 from ..kit.flow import missing_lines
 from ..kit.workbooks import instructions_sheet, problems_sheet, sources_sheet, title, write_workbook
+from ..params import load_parameters
 from ..rules.engine import evaluate_exits
 from ..rules.exits import recognised_people
 from ..rules.reasons import category_names
@@ -418,9 +419,12 @@ def collect_counts(result: AuditResult) -> dict[str, int]:
             "问题条数": len(result["problems"]), "台账变更项数": int(result.meta.get("changes_this_version", 0))}
 
 
-def exits_by_reason(result: AuditResult) -> pd.Series:
+def exits_by_reason(result: AuditResult, params=None) -> pd.Series:
+    """Exits per reason, in the order of the reason codes (E1 … E11, D1, D2)."""
     e = result["exits"]
-    return (e["退出原因"] + " " + e["退出原因名称"]).value_counts().sort_index().rename("人数")
+    n = (e["退出原因"] + " " + e["退出原因名称"]).value_counts()
+    order = list((params or load_parameters()).reasons(result.as_of))
+    return n.reindex(sorted(n.index, key=lambda k: order.index(k.split(" ")[0]))).rename("人数")
 
 
 def collect_lines(result: AuditResult, setup) -> list[str]:
@@ -429,7 +433,7 @@ def collect_lines(result: AuditResult, setup) -> list[str]:
     lines = [f"{setup.quarter_str}定期审验收回（{cn_date(result.as_of)}）：{scope}下发核实 {c['下发行数']} 行，已返回 "
              f"{c['已返回行数']} 行，未返回 {c['未返回行数']} 行（下发 = 已返回 + 未返回）。",
              f"本期退出 {c['本期退出人数']} 人：镇街核实确认 {c['确认退出人数']} 人，区级直接办理 {c['区级直接退出人数']} 人。"]
-    reasons = exits_by_reason(result)
+    reasons = exits_by_reason(result, setup.params)
     if len(reasons):
         lines.append("退出原因：" + "、".join(f"{k}（{v}人）" for k, v in reasons.items()) + "。")
     if setup.is_district:
@@ -507,7 +511,7 @@ def collect_figures(result: AuditResult, setup) -> dict[str, object]:
     from .. import charts
 
     scope = "全区" if setup.is_district else setup.town
-    out = {"退出原因": charts.bar_chart(exits_by_reason(result), f"{scope}本期退出人数（按退出原因）", xlabel="人数",
+    out = {"退出原因": charts.bar_chart(exits_by_reason(result, setup.params), f"{scope}本期退出人数（按退出原因）", xlabel="人数",
                                        horizontal=True)}
     if setup.is_district:
         table = collect_table(result, setup)
