@@ -62,6 +62,26 @@ def test_every_issued_row_ends_as_the_towns_meant(year, q):
         assert not t["mess"].get(kind) or code in problems, kind
     if t["row_mess"]["free_text"]:
         assert "R_ANSWER_SYNONYM" in problems
+    # the right ledger: every confirmed exit applied, everyone else still 有效 (unless the input had them exited)
+    ledger = kept(year, q, "collect")["ledger"]
+    active = ledger[ledger["status"] == "有效"].set_index("id_number")
+    exited = ledger[ledger["status"] == "已退出"]
+    before = read_folder(year.data(q), only=["ledger"]).all_rows["ledger"]
+    was_active = set(before.loc[before["status"] == "有效", "id_number"])
+    for v in t["rows"].values():
+        pid = v["公民身份号码"]
+        if v["expected"]["结论"] == RT.CONFIRMED:
+            assert pid not in active.index and pid in set(exited["id_number"]), pid
+        elif pid not in set(exits["公民身份号码"]) and pid in was_active:
+            assert pid in active.index, pid  # not confirmed, no direct exit: still 有效
+    applied = exits[exits["台账处理"] == "已变更"]
+    rows = exited.set_index("id_number").loc[applied["公民身份号码"]]
+    assert (rows["exit_reason"].to_numpy() == applied["退出原因"].to_numpy()).all()
+    # a complete report: the summary workbook's sheets, kept beside it, list the missing rows and the problems
+    sheets = kit.load_tables(year.out / str(q) / "区汇总" / "results" / f"审验结果汇总_{q}")
+    missing = {no for no, v in t["rows"].items() if v["expected"]["返回状态"] != RT.RETURNED}
+    assert set(sheets["未返回"]["核实编号"]) == missing
+    assert set(sheets["问题数据"]["问题代码"]) == problems
 
 
 def test_town_truth_is_issued_and_answered(year, synth_manifest):
