@@ -119,6 +119,9 @@ class Data:
                         rec[field] = number
                     elif col.type == "date":
                         rec[field] = parse_date(v)
+                    elif col.type == "enum" and v not in (None, "") and str(v).strip() not in map(str, col.values):
+                        self.rejected.append((f["file"], k, "ENUM_INVALID"))  # an unknown value is never a blank
+                        ok = False
                     elif col.type == "int_enum":
                         rec[field] = None if v in (None, "") else int(float(v))
                     else:
@@ -404,12 +407,33 @@ class Oracle:
         last = max(contacts) if contacts else lr["recognised_date"]
         if last < add_months(self.as_of, -self.p["rules.exits.e10_no_contact_months"]):
             out.append("E10")
+        if self.basis_lost(pid, cats):
+            out.append("E11")
         st = self.status_on(self.hukou.get(pid))
         if st == "死亡":
             out.append("D1")
         if st == "迁出省外":
             out.append("D2")
         return sorted(out)
+
+    def basis_lost(self, pid, cats) -> bool:
+        """E11: every category of the ledger row lost its basis (02 certificate cancelled, 03 低保 ended, 04/05 another
+        member employed), at least one of them 02 or 03."""
+        if not cats or not set(cats) <= {"02", "03", "04", "05"} or not {"02", "03"} & set(cats):
+            return False
+        dis = [r for r in self.index["disability"].get(pid, []) if r.get("issue_date") is None
+               or r["issue_date"] <= self.as_of]
+        vet = any(r.get("disability_cert_no") and r["discharge_date"] <= self.as_of
+                  for r in self.index["veteran"].get(pid, []))
+        db = [r for r in self.index["dibao"].get(pid, []) if r["assistance_type"] in ("城市低保", "农村低保")
+              and r["start_date"] <= self.as_of]
+        row = self.hukou.get(pid)
+        member_works = bool(row) and any(m["id_number"] != pid and self.status_on(m) == "正常"
+                                         and self.evidence(m["id_number"]) for m in self.households[row["household_id"]])
+        lost = {"02": bool(dis) and not vet and not any((r.get("cert_status") or "有效") == "有效" for r in dis),
+                "03": bool(db) and not any(r.get("end_date") is None or r["end_date"] >= self.as_of for r in db),
+                "04": member_works, "05": member_works}
+        return all(lost[c] for c in cats)
 
     def active_ledger_ids(self):
         return sorted(pid for pid in self.ledger if self.ledger_active(pid))

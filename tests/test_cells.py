@@ -158,7 +158,7 @@ def test_exit_reasons(text, code):
     assert p.error[0] is None and p.values.iloc[0] == code
 
 
-@pytest.mark.parametrize("text", ["E11", "E5 死亡", "xx", "F1"])
+@pytest.mark.parametrize("text", ["E12", "E5 死亡", "xx", "F1"])
 def test_bad_exit_reasons(text):
     assert run("ledger", "exit_reason", [text]).error[0] == "EXIT_REASON_UNKNOWN"
 

@@ -446,6 +446,8 @@ def fake_synth(monkeypatch):
     import sys
     import types
 
+    import jykn_lib.synth.config  # noqa: F401 — the real module stays importable: jykn synth's options read its defaults
+
     calls = []
 
     def generate(path, people, seed, as_of):
@@ -459,24 +461,57 @@ def fake_synth(monkeypatch):
     return calls
 
 
-def test_demo_builds_the_data_once_then_runs_the_demo_period(tmp_path, monkeypatch, fake_synth):
+def test_demo_builds_the_data_once_then_runs_the_demo_year(tmp_path, monkeypatch, fake_synth):
+    from jykn_lib import demo as year_demo
     from jykn_lib.params import load_yaml
 
     demo = load_yaml("demo.yaml")
     seen = []
-    monkeypatch.setattr("jykn_lib.commands.run.execute",
-                        lambda args, data_dir=None, as_of=None, extra=None: seen.append((args, data_dir, as_of)) or 0)
+
+    def run_year(year, first=None):
+        seen.append(year)
+        return year.out / str(year.last) / "index.html"
+
+    monkeypatch.setattr(year_demo, "run_year", run_year)
     out = tmp_path / "demo"
-    code, _, stderr = jykn("demo", "--out", str(out), "--people", "1200", "--jobs", "2")
+    code, stdout, stderr = jykn("demo", "--out", str(out), "--people", "1200", "--jobs", "2")
     assert code == 0 and "已生成合成数据" in stderr
     assert fake_synth == [(1200, int(demo["seed"]), str(demo["as_of"]))]
-    args, data, as_of = seen[0]
-    assert (args.quarter, as_of) == (str(demo["quarter"]), str(demo["as_of"])) == ("2026Q4", "2026-11-26")
-    assert data == str(out.resolve() / "data") and args.out == str(out.resolve()) and args.jobs == 2
+    year = seen[0]
+    assert (str(year.last), year.as_of) == (str(demo["quarter"]), str(demo["as_of"])) == ("2026Q4", "2026-11-26")
+    assert year.base == out.resolve() / "data" / "base" and year.out == out.resolve() and year.jobs == 2
+    assert year.data(year.last) == out.resolve() / "data" / "2026Q4"  # the notebooks' default data folder
+    assert stdout.strip().splitlines()[-1] == f"索引页：{out.resolve() / '2026Q4' / 'index.html'}"
     code, _, stderr = jykn("demo", "--out", str(out), "--people", "1200")
     assert code == 0 and "沿用" in stderr and len(fake_synth) == 1  # same settings: not generated again
     code, _, stderr = jykn("demo", "--out", str(out), "--people", "1500")
     assert code == 0 and len(fake_synth) == 2
+
+
+def test_demo_quarter_data_folders_chain_the_ledger(tmp_path):
+    from jykn_lib import demo as year_demo
+    from jykn_lib.periods import Quarter
+
+    base = make_data(tmp_path / "base")
+    (base / "就业困难人员台账.xlsx").write_bytes(b"base ledger")
+    (base / "synth_manifest.json").write_text("{}", encoding="utf-8")
+    year = year_demo.Year(out=tmp_path, base=base, seed=1, as_of="2026-11-26", jobs=1, quiet=True,
+                          last=Quarter(2026, 2))
+    q1 = year_demo.quarter_data(year, Quarter(2026, 1))
+    assert sorted(p.name for p in q1.iterdir()) == ["synth_manifest.json", "失业登记.csv", "就业困难人员台账.xlsx", "说明.txt"]
+    with pytest.raises(year_demo.DemoError, match="审验后的台账"):  # Q1 has not been collected
+        year_demo.quarter_data(year, Quarter(2026, 2))
+    after = tmp_path / "2026Q1" / "区汇总" / "就业困难人员台账_2026Q1审验后.xlsx"
+    after.parent.mkdir(parents=True)
+    after.write_bytes(b"Q1 ledger")
+    q2 = year_demo.quarter_data(year, Quarter(2026, 2))
+    assert (q2 / after.name).read_bytes() == b"Q1 ledger" and not (q2 / "就业困难人员台账.xlsx").exists()
+    real = tmp_path / "data" / "2026Q3"
+    real.mkdir(parents=True)
+    (real / "失业登记.xlsx").write_bytes(b"real")
+    with pytest.raises(year_demo.DemoError, match="不是演示数据"):
+        year_demo.quarter_data(year, Quarter(2026, 3))
+    assert (real / "失业登记.xlsx").read_bytes() == b"real"
 
 
 @pytest.mark.slow

@@ -1,10 +1,13 @@
-"""jykn demo — the synthetic district for params/demo.yaml, then every notebook that exists for the demo quarter and
-all towns; ends with the absolute path of index.html. Exit status as jykn run's."""
+"""jykn demo — the synthetic district for params/demo.yaml, then the demo year: every quarter of 2026 up to the demo
+quarter goes through the quarterly audit (issue → the synthetic towns' returns → collect), each quarter starting from
+the ledger the previous one left; the demo quarter runs through the notebooks, then the other notebooks on the demo's
+reference date (jykn_lib.demo). Ends with the absolute path of the demo quarter's index.html. Exit status as jykn run's."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from jykn_lib.runner.plan import default_jobs
@@ -19,8 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from jykn_lib.commands.run import execute
+    from jykn_lib import demo as year_demo
     from jykn_lib.params import REPO_ROOT, load_yaml
+    from jykn_lib.periods import Quarter
     from jykn_lib.runner.synthdata import ensure_synthetic_data
 
     demo = load_yaml("demo.yaml")
@@ -30,14 +34,22 @@ def main(args: argparse.Namespace) -> int:
     if people < 1:
         print(f"错误：--people 应为正整数，而不是 {people}。", file=sys.stderr)
         return 2
-    data = out / "data"
-    print(f"合成数据（{people} 人，种子 {demo['seed']}，基准日 {demo['as_of']}）：{data}", file=sys.stderr)
+    base = out / "data" / year_demo.BASE
+    print(f"合成数据（{people} 人，种子 {demo['seed']}，基准日 {demo['as_of']}）：{base}", file=sys.stderr)
     try:
-        made = ensure_synthetic_data(data, people=people, seed=int(demo["seed"]), as_of=str(demo["as_of"]))
+        made = ensure_synthetic_data(base, people=people, seed=int(demo["seed"]), as_of=str(demo["as_of"]))
     except ValueError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     print("已生成合成数据。" if made else "合成数据已存在且参数相同，沿用。", file=sys.stderr)
-
-    run_args = argparse.Namespace(quarter=str(demo["quarter"]), out=str(out), jobs=args.jobs, quiet=args.quiet)
-    return execute(run_args, data_dir=str(data), as_of=str(demo["as_of"]))
+    year = year_demo.Year(out=out, base=base, seed=int(demo["seed"]), as_of=str(demo["as_of"]), jobs=args.jobs,
+                          quiet=args.quiet, last=Quarter.parse(str(demo["quarter"])))
+    started = time.time()
+    try:
+        index = year_demo.run_year(year)
+    except year_demo.DemoError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    print(f"演示年度完成（{year.last.year}年第1季度至{year.last}，用时 {time.time() - started:.0f} 秒）。", file=sys.stderr)
+    print(f"索引页：{index.resolve()}")
+    return 0

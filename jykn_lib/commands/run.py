@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 from jykn_lib.runner.plan import default_jobs
 
@@ -23,6 +24,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=int, default=None, metavar="秒", help="单个单元格的最长执行时间（默认不限）")
     parser.add_argument("--registry", default=None, metavar="FILE", help="运行登记表（默认 params/notebooks.yaml）")
     parser.add_argument("--quiet", action="store_true", help="不显示进度条")
+    parser.add_argument("--phase", default=None, choices=["issue", "collect"],
+                        help="02 定期审验的阶段：issue 下发核实表（默认基准日：季度第一个工作日），collect 收回核实表并办理退出"
+                             "（默认基准日：季度首月最后一个工作日）")
+    parser.add_argument("--returns", default=None, metavar="DIR", help="02 收回阶段：镇街返回的核实表所在文件夹")
+
+
+def audit_extra(args: argparse.Namespace) -> tuple[dict | None, str | None]:
+    """The extra parameters of 02 (phase, returns_dir) and the as_of the phase implies when --as-of is not given."""
+    phase, returns = getattr(args, "phase", None), getattr(args, "returns", None)
+    if phase is None and returns is None:
+        return None, None
+    if phase != "collect" and returns is not None:
+        raise ValueError("--returns 只用于收回阶段，请同时写 --phase collect。")
+    if phase == "collect" and not returns:
+        raise ValueError("收回阶段（--phase collect）须用 --returns 指定镇街返回的核实表所在文件夹。")
+    extra = {"phase": phase}
+    if returns:
+        folder = Path(returns).expanduser().resolve()
+        if not folder.is_dir():
+            raise ValueError(f"--returns：文件夹 {folder} 不存在。")
+        extra["returns_dir"] = str(folder)
+    as_of = None
+    if not getattr(args, "as_of", None) and args.quarter:
+        from jykn_lib.analyses.audit import as_of_for
+
+        as_of = as_of_for(args.quarter, "", phase)
+    return extra, as_of
 
 
 def main(args: argparse.Namespace) -> int:
@@ -32,7 +60,12 @@ def main(args: argparse.Namespace) -> int:
     if not args.data:
         print("错误：必须用 --data 指定输入数据文件夹。", file=sys.stderr)
         return 2
-    return execute(args)
+    try:
+        extra, as_of = audit_extra(args)
+    except ValueError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    return execute(args, as_of=as_of, extra=extra)
 
 
 def execute(args: argparse.Namespace, *, data_dir=None, as_of=None, extra=None) -> int:

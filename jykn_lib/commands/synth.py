@@ -1,4 +1,8 @@
-"""jykn synth DIR [--people N] [--seed S] [--as-of DATE] — the synthetic 清新区 data alone, with its answer key."""
+"""jykn synth DIR [--people N] [--seed S] [--as-of DATE] — the synthetic 清新区 data alone, with its answer key.
+
+jykn synth returns --issued QUARTER_DIR --data DATA_DIR --out DIR [--seed S] — the synthetic towns fill in a quarter's
+issued 审验核实表 (02 定期审验) as their clerks would, with the truth planted in the data folder's answer key, and write
+the expected outcome per issued row beside them (returns_truth.json)."""
 
 from __future__ import annotations
 
@@ -35,7 +39,12 @@ def add_arguments(parser):
     from ..synth.config import demo_defaults
 
     d = demo_defaults()
-    parser.add_argument("dir", metavar="DIR", help="输出文件夹（写入全部来源文件和 synth_manifest.json）")
+    parser.add_argument("dir", metavar="DIR", help="输出文件夹（写入全部来源文件和 synth_manifest.json）；"
+                                                   "写 returns 时为模拟镇街填写审验核实表（见 --issued）")
+    parser.add_argument("--issued", metavar="DIR", default=None,
+                        help="returns：下发的审验核实表所在的季度输出文件夹（如 outputs/2026Q4）")
+    parser.add_argument("--data", metavar="DIR", default=None, help="returns：合成数据文件夹（读取其 synth_manifest.json 中镇街知道的情况）")
+    parser.add_argument("--out", metavar="DIR", default=None, help="returns：填好的核实表和 returns_truth.json 的输出文件夹")
     parser.add_argument("--people", type=int, default=d["people"],
                         help=f"户籍人口规模（默认 {d['people']}；真实清新区约 620000）")
     parser.add_argument("--seed", type=int, default=d["seed"], help=f"随机种子（默认 {d['seed']}）")
@@ -44,6 +53,8 @@ def add_arguments(parser):
 
 
 def main(args) -> int:
+    if args.dir == "returns" or args.issued:
+        return returns_main(args)
     from ..synth import generate
 
     start = time.perf_counter()
@@ -69,4 +80,23 @@ def main(args) -> int:
           + "，".join(f"{FAULT_NAMES.get(k, k)} {n}" for k, n in counts.items()))
     print(f"  基准日 {m['generator']['as_of']}，种子 {m['generator']['seed']}，用时 {seconds:.1f} 秒")
     print(f"  答案清单：{path}")
+    return 0
+
+
+def returns_main(args) -> int:
+    from ..synth.returns import fill_returns
+
+    missing = [o for o, v in (("--issued", args.issued), ("--data", args.data), ("--out", args.out)) if not v]
+    if missing:
+        raise SystemExit(f"jykn synth returns 需要参数 {'、'.join(missing)}。")
+    try:
+        path = fill_returns(Path(args.issued), Path(args.data), Path(args.out), seed=args.seed)
+    except (ValueError, FileNotFoundError) as exc:
+        raise SystemExit(f"模拟镇街填写失败：{exc}") from None
+    t = json.loads(path.read_text(encoding="utf-8"))
+    files = [f for x in t["files"] for f in x["files"]]
+    print(f"已模拟镇街填写 {t['quarter']} 审验核实表：{len(files)} 个文件，{len(t['rows'])} 行，应确认退出 "
+          f"{len(t['expected_exits'])} 人；埋入的问题：" + "，".join(f"{k} {len(v)}" for k, v in t["mess"].items() if v))
+    print(f"  输出：{path.parent}")
+    print(f"  正确结果：{path}")
     return 0

@@ -25,7 +25,7 @@ from ..params import Parameters, load_parameters
 from . import facts as F
 from .categories import categories
 from .collect import Collector, codes_by_row, join_codes
-from .exits import check_declared, exit_conditions, recognised_people
+from .exits import check_declared, exit_conditions, recognised_people, town_checks_e1
 from .general import general_conditions
 
 OUTCOMES = {"candidate": "符合条件", "excluded": "排除", "no_category": "无符合类别"}
@@ -89,6 +89,7 @@ def build_facts(people: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
         F.pension_started(keys, tables),
         F.service_facts(keys, tables, params),
         F.household_facts(keys, hukou, tables, params),
+        F.basis_ended(keys, tables, params),
     ]
     facts = pd.concat(parts, axis=1)
     facts["dibao"] = F.dibao_active(keys, tables, params)
@@ -167,7 +168,9 @@ def evaluate_exits(
     direct_codes = params["rules.exits.direct_codes"].at(as_of)
     n = len(people)
     out = pd.DataFrame({"id_number": people["id_number"].to_numpy(), "eval_date": people["eval_date"].to_numpy()})
-    direct = long["code"].isin(direct_codes).to_numpy()
+    # E1 of a woman whose 女性退休基准 is not recorded is reached on the default base only: her town checks it
+    e1_town = town_checks_e1(f).to_numpy()
+    direct = (long["code"].isin(direct_codes) & ~((long["code"] == "E1") & e1_town[long["row"].to_numpy()])).to_numpy()
     out["exits"] = codes_by_row(long, n, order)
     out["direct"] = codes_by_row(long[direct], n, order)
     out["verify"] = codes_by_row(long[~direct], n, order)

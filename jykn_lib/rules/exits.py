@@ -52,11 +52,20 @@ def check_declared(declared: pd.DataFrame, params: Parameters, on: dt.date) -> p
     return out
 
 
+def town_checks_e1(f: pd.DataFrame) -> pd.Series:
+    """E1 reached by age only on the default base, for a woman whose 女性退休基准 is not recorded: not direct, her town
+    checks which base applies (docs/rules.md §5)."""
+    return f["retired"] & ~f["pension_started"] & (f["sex"] == "女") & ~f["women_base_given"]
+
+
 def exit_conditions(f: pd.DataFrame, people: pd.DataFrame, params: Parameters, c: Collector,
                     declared: pd.DataFrame | None = None) -> None:
     d = f["eval_date"]
     pension_text = "养老待遇开始日期 " + fmt_date(f["pension_start"])
     retired_text = age_text(f) + "，法定退休日期" + fmt_date(f["retirement_date"])
+    default_base = params["rules.general.women_default_base"].at_many(d).astype(int).astype(str)
+    retired_text = retired_text.where(~town_checks_e1(f), retired_text + "（台账未记录女性退休基准，按" + default_base
+                                      + "岁基准计算，请核实）")
     c.add("E1", f["retired"] | f["pension_started"], np.where(f["pension_started"], pension_text, retired_text))
     c.add("E2", f["no_ability"], "失业登记记载无劳动能力")
     refusal_n = params["rules.exits.e4_refusal_count"].at_many(d)
@@ -76,6 +85,7 @@ def exit_conditions(f: pd.DataFrame, people: pd.DataFrame, params: Parameters, c
     baseline = f["last_contact"].fillna(f["ledger_recognised_date"])
     cutoff = pd.Series(add_months(d, -months10), index=f.index)
     c.add("E10", baseline.notna() & (baseline < cutoff), "最后有效联系 " + fmt_date(baseline))
+    basis_lost(f, params, c)
     c.add("D1", f["deceased"], "户籍状态：死亡")
     out_statuses = params["rules.exits.out_of_province_statuses"].constant_over(d)
     c.add("D2", f["hukou_found"] & f["hukou_status_on"].isin(out_statuses), "户籍状态：" + f["hukou_status_on"].fillna(""))
@@ -90,3 +100,33 @@ def exit_conditions(f: pd.DataFrame, people: pd.DataFrame, params: Parameters, c
             evidence.iloc[row_of.loc[grp["id_number"].astype(str)].to_numpy()] = grp["evidence"].astype(str).to_numpy()
             c.add(code, mask, evidence)
 
+
+
+def basis_lost(f: pd.DataFrame, params: Parameters, c: Collector) -> None:
+    """E11: the basis of every category the person was recognised in is gone — 低保 ended (03), 残疾人证 cancelled
+    (02, unless a veteran's disability certificate counts), another household member employed (household categories,
+    whose loss alone is E6). Categories whose basis data cannot show a loss (age, registration, special lists …) keep
+    the person: no E11."""
+    d = f["eval_date"]
+    household = [str(k).zfill(2) for k in params["rules.categories.household_categories"].constant_over(d)]
+    vet_counts = bool(params["rules.categories.c02.veteran_disability_cert_counts"].constant_over(d))
+    vet = f["veteran_disability_cert"] & vet_counts
+    lost = {"02": (f["disability_cancelled"] & ~vet, pd.Series("02 残疾人证已注销", index=f.index)),
+            "03": (f["dibao_ended"], "03 低保已于 " + fmt_date(f["dibao_end_date"]) + " 结束")}
+    for code in household:
+        lost[code] = (f["household_other_employed"], pd.Series(f"{code} 家庭其他成员已就业", index=f.index))
+    cats = f["ledger_categories"].fillna("").astype(str)
+    every = pd.Series(cats != "", index=f.index)
+    own = pd.Series(False, index=f.index)  # a lost basis that is not a household one (else E6 says it)
+    text = pd.Series("", index=f.index, dtype=object)
+    for code in sorted({x for cs in cats.unique() for x in cs.split(",") if x}):
+        has = cats.str.contains(rf"(?:^|,){code}(?:,|$)", regex=True)
+        if code not in lost:
+            every &= ~has
+            continue
+        mask, why = lost[code]
+        mask = mask.fillna(False).astype(bool)
+        every &= ~has | mask
+        own |= has & mask & (code not in household)
+        text = text.where(~(has & mask), np.where(text == "", why, text + "；" + why))
+    c.add("E11", every & own, "认定类别的依据均已不存在：" + text)

@@ -262,6 +262,30 @@ def dibao_active(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
     return _any_by_row(j, ok, keys["row"].to_numpy())
 
 
+def basis_ended(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
+    """Department lists that once gave a category and now show it ended (E11): 低保 listed but none in force on the
+    date (``dibao_ended``, with the last 结束日期), 残疾人证 listed but none valid (``disability_cancelled``). A person
+    absent from a list is not "ended": an absent or partial source never signals a loss."""
+    index = keys["row"].to_numpy()
+    out = pd.DataFrame(index=index)
+    t = _table(tables, "dibao", ["id_number", "assistance_type", "start_date", "end_date"])
+    j = _join(keys, t, ["assistance_type", "start_date", "end_date"])
+    types = _param(params, "rules.categories.c03.assistance_types", keys["eval_date"])
+    start, end = _dates(j["start_date"]), _dates(j["end_date"])
+    began = j["assistance_type"].isin(types) & (start <= j["eval_date"])
+    active = began & (end.isna() | (end >= j["eval_date"]))
+    out["dibao_ended"] = _any_by_row(j, began, index) & ~_any_by_row(j, active, index)
+    out["dibao_end_date"] = j.loc[began].assign(_end=end[began]).groupby("row")["_end"].max().reindex(index)
+    t = _table(tables, "disability", ["id_number", "cert_status", "issue_date"])
+    j = _join(keys, t, ["cert_status", "issue_date"])
+    valid = _param(params, "rules.categories.c02.valid_cert_statuses", keys["eval_date"])
+    issued = _dates(j["issue_date"])
+    listed = issued.isna() | (issued <= j["eval_date"])
+    ok = j["cert_status"].fillna(valid[0] if valid else "有效").isin(valid) & listed
+    out["disability_cancelled"] = _any_by_row(j, listed, index) & ~_any_by_row(j, ok, index)
+    return out
+
+
 def disability_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     index = keys["row"].to_numpy()
     t = _table(tables, "disability", ["id_number", "cert_status", "issue_date"])

@@ -304,8 +304,9 @@ def _spec(nb: NotebookEntry, request: RunRequest, town: str, scope: str, *, need
     q = str(request.quarter)
     scope_name = DISTRICT_DIR if town == DISTRICT else town
     folder = request.quarter_dir / scope_name
-    stem = f"{nb.stem}_{q}_{scope_name}"
     extras = {k: nb.parameters[k].coerce(v, k) for k, v in request.extra.items() if k in nb.parameters}
+    named = "".join(f"_{extras.get(k, spec.default)}" for k, spec in nb.parameters.items() if spec.in_name)
+    stem = f"{nb.stem}_{q}_{scope_name}{named}"
     parameters: dict[str, Any] = {
         "quarter": q,
         "as_of": request.as_of.isoformat(),

@@ -53,6 +53,7 @@ class ParamSpec(BaseModel):
     default: Any = Field(description="the default written in the notebook's parameters cell")
     choices: list[str] | None = None
     help: str = ""
+    in_name: bool = False  # the value is part of the run's file names (02's phase: each phase keeps its own notebook)
 
     @model_validator(mode="after")
     def _check(self) -> "ParamSpec":

@@ -28,6 +28,7 @@ from .manifest import MANIFEST_NAME
 from .manifest import build as build_manifest
 from .manifest import write as write_manifest
 from .population import World, build_plain, plain_facts
+from .returns import plant_town_truth
 from .sources import Builders
 from .writers import SOURCE_ORDER, plan_contribution_files, plan_files, write
 
@@ -54,6 +55,7 @@ def build_world(settings: Settings) -> World:
     build_background(world)
     build_cases(world)
     build_ledger_cases(world)  # 03 台账检查: one case per kind of finding (world.ledger_review)
+    plant_town_truth(world)  # 02 定期审验: what only the towns know (jykn_lib.synth.returns)
     planted_residents = int(world.people()["in_hukou"].astype(bool).sum())
     n_plain = max(int(MIN_PLAIN_SHARE * settings.people), settings.people - planted_residents)
     build_plain(world, n_plain)

@@ -16,6 +16,7 @@ from ..params import load_parameters
 from ..materials import load_materials
 from .faults import KINDS, MIN_COUNT, RATES, TEXT_STYLES
 from .population import World
+from .returns import manifest_entries as town_truth
 from .writers import ROW_LIMITS, FileSpec, rows_in_file
 
 MANIFEST_NAME = "synth_manifest.json"
@@ -26,6 +27,8 @@ CONVENTIONS = [
      "outcome 按 docs/engine_rules.md 在 as_of 判定：candidate / excluded / no_category / not_screened。"),
     "categories 为两位类别代码；excluded 的 categories 是已符合的类别，reasons 列出全部排除理由；no_category 的人没有排除理由和提示。",
     "exit_labels 覆盖台账中在 as_of 有效的每个人（认定日期不晚于 as_of，且状态有效或退出日期晚于 as_of），值为按数据应提示的退出情形。",
+    ("town_truth：只有镇街知道的情况（移居境外、判刑、虚假材料、骗取补助、联系上仍符合、女性55岁基准、联系不上等），"
+     "键为身份证号，quarter 为信号首次出现的季度，answer 为镇街核实后应填的答案；来自埋入方式，不来自规则引擎。"),
     ("faults 的 row 为打开文件时看到的行号（从1起，含标题行和表头行）；CSV 的 sheet 为 null；"
      "header_synonym、title_row 的 row 为表头所在行。"),
     "duplicate_conflict 的 chosen_row 按 params/contract/sources.yaml 的 resolve 规则选出。",
@@ -113,6 +116,7 @@ def build(world: World, specs: list[FileSpec], faults: list[dict]) -> dict:
         "exit_labels": {ids[pid]: list(v) for pid, v in world.exits.items()},
         "ledger_findings": {ids[pid]: list(v) for pid, v in world.ledger_review.get("findings", {}).items()},
         "ledger_review": _ledger_review(world, ids),
+        "town_truth": town_truth(world),
         "applications": apps,
         "materials_required": _materials(),
         "application_schedule": [d.isoformat() for d in world.app_schedule],

@@ -273,7 +273,7 @@ def ledger() -> None:
     ws.append([f[1], "冯二", "山塘镇", "大龄失业人员;残疾人员", "2025-02-01", "已退出", "0763-5812345",
                "2026-01-01", "E5", "单位就业", "B", "55"])
     ws.append([f[2], "冯三", "太和镇", "01 残疾人员", dt.date(2025, 1, 1), "有效", None, None, None, None, None, None])
-    ws.append([f[3], "冯四", "龙颈镇", "03", dt.date(2025, 1, 1), "已退出", None, dt.date(2026, 2, 1), "E11", None,
+    ws.append([f[3], "冯四", "龙颈镇", "03", dt.date(2025, 1, 1), "已退出", None, dt.date(2026, 2, 1), "E12", None,
                "C", None])
     ws.append([f[4], "冯五", "禾云镇", "02,03", dt.date(2025, 1, 1), "有效", None, None, None, None, "D", 60])
     ws.append([f[5], "冯六", "浸潭镇", "10 精神障碍康复人员", dt.date(2025, 1, 1), "退出", None, dt.date(2026, 3, 1),
