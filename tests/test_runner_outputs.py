@@ -144,6 +144,8 @@ def test_pages_mark_earlier_files_and_leaders_see_only_reports(tmp_path):
     leaders = render_leaders(request, results, started=1.8e9, finished=1.8e9 + 60)
     hrefs = [unquote(h) for h in re.findall(r'href="([^"]+)"', leaders)]
     assert hrefs == ["区汇总/good_2026Q4_区汇总.html", "太和镇/good_2026Q4_太和镇.html"]
+    assert ">测试正常</a>（生成于 2023-11-1" in leaders  # an earlier report under its notebook's title, with its time
+    assert "good_2026Q4" not in re.sub(r'href="[^"]+"', "", leaders)  # no file names for leaders to read
     assert "以下范围的报告本次未能更新：太和镇" in leaders and "较早的报告" in leaders
     assert not re.search(r"xlsx|ipynb|json|单元格|ValueError", leaders)
     running = render_index(request, [result("t1/区汇总", "区汇总", "运行中", q)], started=1.8e9, status="运行中")
@@ -221,3 +223,20 @@ def test_index_that_cannot_be_written_at_the_end_fails_the_run(tmp_path, monkeyp
     assert "错误：磁盘空间不足，无法写入 index.html" in stdout and "索引页或运行清单未能更新" in stdout
     manifest = json.loads((tmp_path / "out" / "2026Q4" / "run_manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "完成"  # the manifest was still written
+
+
+def test_the_encryption_switch_reaches_the_kernels_only_with_encrypt(tmp_path, monkeypatch):
+    monkeypatch.setenv("JYKN_XLSX_PASSWORD", "环境中的密码")
+    monkeypatch.setenv("JYKN_ENCRYPT", "1")  # left in a shell: without --encrypt the kernels must not see it
+    data = make_data(tmp_path)
+    plain = prepare_request("2026Q4", data, tmp_path / "out", notebooks="t1", registry=REGISTRY)
+    assert plain.kernel_env() == {"JYKN_ENCRYPT": None}
+    secret = tmp_path / "pw.txt"
+    secret.write_text("文件中的密码\n", encoding="utf-8")
+    secret.chmod(0o644)
+    with pytest.warns(UserWarning, match="其他用户也能读取"):
+        enc = prepare_request("2026Q4", data, tmp_path / "out", notebooks="t1", registry=REGISTRY, encrypt=True,
+                              password_file=secret)
+    assert enc.kernel_env() == {"JYKN_ENCRYPT": "1", "JYKN_XLSX_PASSWORD_FILE": str(secret.resolve())}
+    record = json.dumps(enc.parameters_record(), ensure_ascii=False)
+    assert "文件中的密码" not in record and "环境中的密码" not in record and '"encrypt": true' in record

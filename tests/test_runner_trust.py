@@ -97,6 +97,20 @@ def test_screening_with_a_refused_source_fails_the_run(tmp_path, hostile, source
     assert manifest["summary"] == {"runs": 2, "ok": 0, "failed": 2}
     assert "UntrustedInputError" in (q / "index.html").read_text(encoding="utf-8")
     assert "Traceback" not in stdout + stderr
+    code, stdout, _ = jykn("check", "--data", str(data), "--notebook", "01", "--report", str(tmp_path / "检查.xlsx"))
+    assert code == 1 and "结论：未通过" in stdout  # jykn check says the same about the same folder
+
+
+def test_screening_without_a_required_source_does_not_start(tmp_path):
+    data = screening_data(tmp_path / "data")
+    (data / "户籍人口.csv").unlink()
+    code, stdout, _ = jykn("run", "--quarter", "2026Q4", "--data", str(data), "--out", str(tmp_path / "out"),
+                           "--notebooks", "01", "--towns", "太和镇")
+    assert code == 1
+    assert "✗ 01 主动筛查 · 区汇总：未运行：数据文件夹缺少必需的来源 户籍人口" in stdout
+    assert not list((tmp_path / "out" / "2026Q4").glob("*/*.ipynb"))  # no kernel was started
+    code, stdout, _ = jykn("check", "--data", str(data), "--notebook", "01", "--report", str(tmp_path / "检查.xlsx"))
+    assert code == 1 and "户籍人口 缺失或无法使用" in stdout
 
 
 # ------------------------------------------------------------------------------------------------ failure after writing
@@ -106,6 +120,7 @@ def test_a_rerun_failing_after_its_workbook_keeps_the_earlier_one_and_encryption
     out = tmp_path / "out"
     password = tmp_path / "密码.txt"
     password.write_text("测试密码-2026\n", encoding="utf-8")
+    password.chmod(0o600)
     monkeypatch.delenv("JYKN_XLSX_PASSWORD", raising=False)
     first = run(prepare_request("2026Q4", data, out, notebooks="t5", towns="太和镇", jobs=2, registry=REGISTRY,
                                 encrypt=True, password_file=password), progress=False)

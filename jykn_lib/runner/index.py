@@ -153,7 +153,7 @@ def render_leaders(request: RunRequest, results: list[RunResult], *, started: fl
         folder = qdir / name
         for p in quarter_files(folder, {".html"}) if folder.is_dir() else []:
             if p.resolve() not in current:
-                group.earlier.append(_link(p, qdir, text=_report_title(p), when=_clock(p.stat().st_mtime)))
+                group.earlier.append(_link(p, qdir, text=_report_title(p, request), when=_clock(p.stat().st_mtime)))
         if group.rows or group.earlier or name in unfinished:
             groups.append(group)
     context = _common(request, results, started, finished, status, interrupted)
@@ -165,9 +165,13 @@ def render_leaders(request: RunRequest, results: list[RunResult], *, started: fl
     return _environment().get_template("leaders.html.j2").render(**context)
 
 
-def _report_title(path: Path) -> str:
-    """``筛查_2026Q4_太和镇.html`` → a readable name for a report that this batch did not make."""
-    return mask_personal(path.stem.replace("_", " "))
+def _report_title(path: Path, request: RunRequest) -> str:
+    """The notebook's Chinese title for a report this batch did not make (``01_screening_2026Q4_太和镇.html`` →
+    主动筛查); the file name only for a report of no registered notebook."""
+    for nb in request.registry.notebooks:
+        if path.stem.startswith(f"{nb.stem}_"):
+            return nb.title
+    return mask_personal(path.stem)
 
 
 def _row(r: RunResult, qdir: Path, linked: set[Path]) -> Row:

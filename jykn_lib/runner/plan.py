@@ -262,6 +262,9 @@ def _password(encrypt: bool, password_file: str | os.PathLike | None, base: Path
         password = password_from_env_or_file(DEFAULT_ENV_VAR, path or os.environ.get(PASSWORD_FILE_ENV) or None)
     except PasswordError as exc:
         raise RunError(f"--encrypt：{exc}。") from None
+    used = path or (Path(os.environ[PASSWORD_FILE_ENV]) if os.environ.get(PASSWORD_FILE_ENV) else None)
+    if used is not None and password and used.stat().st_mode & 0o077:
+        warnings.warn(f"密码文件 {used} 其他用户也能读取：建议 chmod 600 {used}。", stacklevel=3)
     if not password:
         raise RunError(
             f"--encrypt：没有密码。请用 --password-file 指定密码文件（第一行为密码），或设置环境变量 {DEFAULT_ENV_VAR}"
