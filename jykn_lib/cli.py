@@ -18,12 +18,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from .commands.parser import ChineseArgumentParser
+
+    parser = ChineseArgumentParser(
         prog="jykn",
         description="jykn：清新区就业困难人员认定和服务工作笔记本套件。",
         epilog="各子命令的参数见 jykn <子命令> --help。",
     )
-    parser.add_argument("--version", action="version", version=f"jykn {_version()}")
+    parser.add_argument("--version", action="version", version=f"jykn {_version()}", help="显示版本号并退出")
     sub = parser.add_subparsers(dest="command", metavar="<子命令>", title="子命令")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -40,16 +42,24 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (printed in Chinese, status 2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
     module = importlib.import_module(args._module)
+    from .runner.procs import Interrupted
+
     try:
         return int(module.main(args) or 0)
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except Interrupted as exc:  # a signal before the batch had started anything
+        print(f"已中断（{exc.label}）。", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

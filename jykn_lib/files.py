@@ -21,6 +21,9 @@ from typing import Any, Callable, Iterator
 
 PERSONAL_MODE = 0o600
 REPORT_MODE = 0o644
+# Set by the batch runner for each notebook run (the kernel inherits it): every completed write appends its path,
+# so the runner knows exactly what a failed run wrote and can move it aside (jykn_lib.runner.outputs).
+WRITTEN_LOG_ENV = "JYKN_WRITTEN_LOG"
 
 
 class OutputError(OSError):
@@ -81,6 +84,22 @@ def atomic_path(path: str | os.PathLike, *, personal: bool) -> Iterator[Path]:
             os.fsync(fd)
         finally:
             os.close(fd)
+    _record_written(target)
+
+
+def _record_written(target: Path) -> None:
+    log = os.environ.get(WRITTEN_LOG_ENV)
+    if not log:
+        return
+    line = (str(target.resolve()) + "\n").encode("utf-8")
+    try:  # one short O_APPEND write per file: whole lines even when several processes append
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PERSONAL_MODE)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except OSError:  # the file itself was written; the runner still finds expected outputs by their time
+        pass
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], Any], *, personal: bool) -> Path:

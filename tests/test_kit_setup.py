@@ -177,7 +177,8 @@ def fake_synth(monkeypatch):
         path = Path(path)
         path.mkdir(parents=True)
         (path / "失业登记.csv").write_text("公民身份号码\n", encoding="utf-8")
-        manifest = {"generator": {"name": "jykn synth", "seed": seed, "people": people, "as_of": str(as_of)}}
+        manifest = {"generator": {"name": "jykn synth", "seed": seed, "people": people, "as_of": str(as_of)},
+                    "files": [{"file": "失业登记.csv"}]}  # like the real manifest: what it made
         (path / "synth_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         calls.append((people, seed, as_of))
 

@@ -50,6 +50,20 @@ def make_data(folder: Path) -> Path:
     return folder
 
 
+DIGITS = re.compile(r"[0-9]{18,}")
+
+
+def digit_hash_text() -> bytes:
+    """A file content whose sha256 holds a run of 18+ decimal digits: what the old masking of the manifest corrupted
+    (it looks like an identity number). Found by counting, the same every time."""
+    n = 0
+    while True:
+        data = f"备注 {n}\n".encode("utf-8")
+        if DIGITS.search(hashlib.sha256(data).hexdigest()):
+            return data
+        n += 1
+
+
 def jykn(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -73,6 +87,7 @@ def shared_batch(tmp_path_factory, name: str, *args: str) -> dict:
         done = folder / "result.json"
         if not done.exists():
             data = make_data(folder / "data")
+            (data / "备注.txt").write_bytes(digit_hash_text())
             code, stdout, stderr = jykn(
                 "run", "--quarter", "2026Q4", "--data", str(data), "--out", str(folder / "out"), "--jobs", "2",
                 "--registry", str(REGISTRY), *args,
@@ -97,6 +112,19 @@ def mixed_run(tmp_path_factory):
     return shared_batch(tmp_path_factory, "mixed", "--towns", "山塘镇，太和镇", "--notebooks", "t2,t3")
 
 
+def without_hashes(manifest: dict) -> str:
+    """The manifest as text without its sha256 values: a hash may hold a digit run that looks like a phone number,
+    and must stay exact (test_manifest_hashes_equal_sha256sum)."""
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "sha256"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return json.dumps(strip(manifest), ensure_ascii=False)
+
+
 def runs_by_key(manifest: dict) -> dict[str, dict]:
     return {r["key"]: r for r in manifest["runs"]}
 
@@ -115,7 +143,7 @@ def test_good_run_exits_zero_and_writes_everything(good_run):
     assert (q / "区汇总" / "好汇总_2026Q4.xlsx").stat().st_size > 0
     assert (q / "太和镇" / "好名单_2026Q4_太和镇.xlsx").stat().st_size > 0
     assert (q / "区汇总" / "额外_2026Q4_a.xlsx").is_file()  # the extra parameter's default names the output
-    assert "成功 3 个，失败 0 个" in good_run["stdout"]
+    assert "成功 3 个，未成功 0 个" in good_run["stdout"]
     assert good_run["stdout"].strip().splitlines()[-1] == f"索引页：{q / 'index.html'}"
 
 
@@ -146,7 +174,7 @@ def test_manifest_content(good_run):
     m = good_run["manifest"]
     csv = good_run["data"] / "失业登记.csv"
     inputs = {i["name"]: i for i in m["inputs"]}
-    assert set(inputs) == {"失业登记.csv", "说明.txt"}
+    assert set(inputs) == {"失业登记.csv", "说明.txt", "备注.txt"}
     assert inputs["失业登记.csv"]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     assert inputs["失业登记.csv"]["size"] == csv.stat().st_size
     import jykn_lib
@@ -165,6 +193,41 @@ def test_manifest_content(good_run):
     assert outputs["区汇总/好汇总_2026Q4.xlsx"]["sha256"] == hashlib.sha256(xlsx.read_bytes()).hexdigest()
     assert {"区汇总/good_2026Q4_区汇总.ipynb", "区汇总/good_2026Q4_区汇总.html"} <= set(outputs)
     assert not any(".jykn" in f["path"] for f in m["files"])  # caches are not listed
+    assert m["status"] == "完成" and m["interrupted_by"] is None
+    assert all(f["current"] for f in m["files"])  # one batch into an empty folder: everything is this run's
+
+
+def test_manifest_hashes_equal_sha256sum(good_run):
+    """Every hash in the manifest, inputs and outputs, is exactly what sha256sum prints (no masking inside hashes)."""
+    import shutil
+    import subprocess
+
+    assert shutil.which("sha256sum")
+    m, q, data = good_run["manifest"], good_run["qdir"], good_run["data"]
+    pairs = [(data / i["name"], i["sha256"]) for i in m["inputs"]]
+    pairs += [(q / f["path"], f["sha256"]) for f in m["files"]]
+    pairs += [(q / o["path"], o["sha256"]) for r in m["runs"] for o in r["outputs"]]
+    assert any(DIGITS.search(h) for _, h in pairs)  # the case the old masking broke is among them
+    for path, digest in pairs:
+        out = subprocess.run(["sha256sum", str(path)], capture_output=True, text=True, check=True).stdout
+        assert out.split()[0] == digest, path
+
+
+def test_progress_lines_have_timestamps_and_no_kernel_noise(good_run):
+    lines = [ln for ln in good_run["stderr"].splitlines() if ln.strip()]
+    assert lines and all(re.match(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] ", ln) for ln in lines), lines
+    assert sum("[3/3]" in ln for ln in lines) == 1
+    logs = "".join(p.read_text(encoding="utf-8") for p in good_run["qdir"].glob("*/.jykn/*.log"))
+    assert "TCP" not in good_run["stderr"] + good_run["stdout"] + logs
+
+
+def test_file_modes_personal_data_never_more_open_than_reports(good_run):
+    q = good_run["qdir"]
+    mode = lambda p: p.stat().st_mode & 0o777  # noqa: E731
+    for p in [q / "区汇总" / "good_2026Q4_区汇总.ipynb", q / "太和镇" / "good_2026Q4_太和镇.ipynb"]:
+        assert mode(p) == 0o600, p  # executed notebooks hold full identity numbers
+    for p in [q / "index.html", q / "领导报告.html", q / "run_manifest.json", q / "区汇总" / "good_2026Q4_区汇总.html"]:
+        assert mode(p) & 0o044, p  # reports are readable by the office
 
 
 def test_index_links_are_relative_and_resolve(good_run):
@@ -178,6 +241,17 @@ def test_index_links_are_relative_and_resolve(good_run):
         assert (q / unquote(href)).is_file(), href
     assert text.index("<h2>区汇总</h2>") < text.index("<h2>太和镇</h2>")
     assert text.count('class="ok">成功') == 3
+    assert "较早运行" not in text and "运行中" not in text
+
+
+def test_leaders_page_links_only_reports(good_run):
+    q = good_run["qdir"]
+    text = (q / "领导报告.html").read_text(encoding="utf-8")
+    hrefs = [unquote(h) for h in re.findall(r'href="([^"]+)"', text)]
+    assert sorted(hrefs) == ["区汇总/extra_2026Q4_区汇总.html", "区汇总/good_2026Q4_区汇总.html",
+                             "太和镇/good_2026Q4_太和镇.html"]
+    assert not re.search(r"\.(xlsx|ipynb|json)\b", text)  # no workbook, executed notebook or manifest, not even named
+    assert (q / "index.html").read_text(encoding="utf-8").count('href="%E9%A2%86%E5%AF%BC%E6%8A%A5%E5%91%8A.html"') == 1
 
 
 # ------------------------------------------------------------------------------------------------ failures
@@ -195,7 +269,9 @@ def test_failure_exit_code_and_others_still_ran(mixed_run):
 
 
 def test_partial_notebook_kept_with_the_error(mixed_run):
-    path = mixed_run["qdir"] / "山塘镇" / "fails_2026Q4_山塘镇.ipynb"
+    assert not (mixed_run["qdir"] / "山塘镇" / "fails_2026Q4_山塘镇.ipynb").exists()  # not where a good one would be
+    path = mixed_run["qdir"] / "山塘镇" / ".失败输出" / "fails_2026Q4_山塘镇" / "fails_2026Q4_山塘镇.ipynb"
+    assert path.stat().st_mode & 0o777 == 0o600
     nb = nbformat.read(path, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert len(errors) == 1 and errors[0].ename == "ValueError" and "测试错误" in errors[0].evalue
@@ -228,8 +304,10 @@ def test_run_without_outputs_counts_as_failed(mixed_run):
 
 def test_no_personal_data_in_manifest_or_index(mixed_run, good_run):
     for run in (mixed_run, good_run):
-        for name in ("run_manifest.json", "index.html"):
+        for name in ("run_manifest.json", "index.html", "领导报告.html"):
             text = (run["qdir"] / name).read_text(encoding="utf-8")
+            if name == "run_manifest.json":
+                text = without_hashes(json.loads(text))
             assert not ID_RE.search(text), name
             assert not PHONE_RE.search(text), name
             assert FAKE_NAME not in text and FAKE_ID not in text and FAKE_PHONE not in text
@@ -239,18 +317,26 @@ def test_no_personal_data_in_manifest_or_index(mixed_run, good_run):
 
 
 def test_rerun_does_not_count_stale_outputs(data_dir, tmp_path):
-    """A file left by an earlier run must not make a run that writes nothing look successful."""
+    """A file left by an earlier run must not make a run that writes nothing look successful; it stays, marked as
+    from an earlier run on the index (never as this run's) and not current in the manifest."""
     out = tmp_path / "out"
     stale = out / "2026Q4" / "区汇总" / "空汇总_2026Q4.xlsx"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from last quarter's run")
+    os.utime(stale, (1.7e9, 1.7e9))
     request = prepare_request("2026Q4", data_dir, out, notebooks="t3", towns="太和镇", jobs=1, registry=REGISTRY)
     from jykn_lib.runner import run
 
     outcome = run(request, progress=False)
     assert outcome.exit_code == 1
     assert [r.status for r in outcome.results] == ["缺少输出", "未运行"]
-    assert not stale.exists()
+    assert "不是本次运行写出的" in outcome.results[0].detail
+    assert stale.read_bytes() == b"from last quarter's run"
+    index = (out / "2026Q4" / "index.html").read_text(encoding="utf-8")
+    line = next(ln for ln in index.splitlines() if "空汇总_2026Q4.xlsx" in ln and ln.startswith("<li>"))
+    assert re.search(r"较早运行，生成于 2023-11-1[45]", line)  # its time, in the local time zone
+    manifest = json.loads((out / "2026Q4" / "run_manifest.json").read_text(encoding="utf-8"))
+    assert [f["current"] for f in manifest["files"] if f["path"].endswith("空汇总_2026Q4.xlsx")] == [False]
 
 
 # ------------------------------------------------------------------------------------------------ bad requests
@@ -266,7 +352,7 @@ def test_rerun_does_not_count_stale_outputs(data_dir, tmp_path):
         (["--quarter", "2026Q4", "--notebooks", "t1,t9"], "未登记的 Notebook 编号 t9"),
         (["--quarter", "2026Q4", "--jobs", "0"], "--jobs"),
         (["--quarter", "2026Q4", "--as-of", "2026-11-31"], "不是有效日期"),
-        (["--data", "."], "必须用 --quarter"),
+        (["--data", "."], "缺少必填参数：--quarter"),
     ],
 )
 def test_bad_request_chinese_error_nonzero(data_dir, tmp_path, args, message):
@@ -276,6 +362,7 @@ def test_bad_request_chinese_error_nonzero(data_dir, tmp_path, args, message):
     code, stdout, stderr = jykn(*argv, *args)
     assert code == 2
     assert message in stderr and stderr.startswith("错误：")
+    assert not re.search(r"usage|error|required|argument", stderr)  # argparse's English
     assert not (tmp_path / "out").exists()  # nothing ran
 
 
@@ -290,7 +377,7 @@ def test_missing_data_folder(tmp_path):
 def test_plan_expansion_naming_and_dependencies(data_dir, tmp_path):
     request = prepare_request(
         "2026q4", data_dir, tmp_path / "out", towns=["山塘镇", "太和镇"], registry=REGISTRY, extra={"level": "b"},
-        as_of="2026-11-26", jobs=3,
+        as_of="2026-11-26", jobs=3, notebooks="t1,t2,t3,t4",
     )
     assert request.towns == ["太和镇", "山塘镇"]  # district order, not typing order
     runs = build_plan(request)
@@ -453,7 +540,8 @@ def fake_synth(monkeypatch):
     def generate(path, people, seed, as_of):
         make_data(Path(path))
         (Path(path) / "户籍人口.csv").write_text("公民身份号码\n", encoding="utf-8")
-        manifest = {"generator": {"seed": seed, "people": people, "as_of": str(as_of)}}
+        files = [{"file": n} for n in ("失业登记.csv", "说明.txt", "户籍人口.csv")]
+        manifest = {"generator": {"seed": seed, "people": people, "as_of": str(as_of)}, "files": files}
         (Path(path) / "synth_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         calls.append((people, seed, str(as_of)))
 
@@ -525,5 +613,6 @@ def test_demo_end_to_end(tmp_path):
     assert stdout.strip().splitlines()[-1] == f"索引页：{index.resolve()}" and index.is_file()
     manifest = json.loads((index.parent / "run_manifest.json").read_text(encoding="utf-8"))
     assert manifest["summary"]["failed"] == 0
-    text = (index.parent / "run_manifest.json").read_text(encoding="utf-8") + index.read_text(encoding="utf-8")
+    text = without_hashes(manifest) + index.read_text(encoding="utf-8")
+    text += (index.parent / "领导报告.html").read_text(encoding="utf-8")
     assert not ID_RE.search(text) and not PHONE_RE.search(text)

@@ -1,6 +1,10 @@
 """jykn run — every notebook of the run file for one quarter: a district run, then one run per town; HTML without code,
-index.html and run_manifest.json under <out>/<quarter>/. Exit status 0 when every run succeeded, 1 when one failed,
-2 when the request itself is wrong (nothing has run)."""
+index.html, 领导报告.html and run_manifest.json under <out>/<quarter>/.
+
+Exit status: 0 every run succeeded; 1 a run failed or could not start (a refused or missing source, a crash, missing
+outputs), or the index could not be written; 2 nothing has run: a wrong request, the output folder not writable or full,
+another run holding the quarter folder, a folder made from another data folder without --replace, --encrypt without a
+password; 130 / 143 interrupted by Ctrl-C / SIGTERM (recorded as 已中断)."""
 
 from __future__ import annotations
 
@@ -13,9 +17,9 @@ from jykn_lib.runner.plan import default_jobs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # Required, but checked in main() so that the message is Chinese like the others.
-    parser.add_argument("--quarter", default=None, metavar="2026Q4", help="季度（必填；程序不读取当天日期）")
-    parser.add_argument("--data", default=None, metavar="DIR", help="输入数据文件夹（必填）")
+    required = parser.required_group()
+    required.add_argument("--quarter", required=True, metavar="2026Q4", help="季度（程序不读取当天日期）")
+    required.add_argument("--data", required=True, metavar="DIR", help="输入数据文件夹")
     parser.add_argument("--out", default="outputs", metavar="DIR", help="输出根目录（默认 outputs）；结果写入 <DIR>/<季度>/")
     parser.add_argument("--as-of", default=None, metavar="YYYY-MM-DD", help="基准日（默认：该季度第一个工作日）")
     parser.add_argument("--towns", default=None, metavar="太和镇,山塘镇", help="只运行这些镇街（逗号分隔；默认全部镇街）；区汇总总会运行")
@@ -28,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="02 定期审验的阶段：issue 下发核实表（默认基准日：季度第一个工作日），collect 收回核实表并办理退出"
                              "（默认基准日：季度首月最后一个工作日）")
     parser.add_argument("--returns", default=None, metavar="DIR", help="02 收回阶段：镇街返回的核实表所在文件夹")
+    parser.add_argument("--replace", action="store_true",
+                        help="季度文件夹是用另一个数据文件夹生成的时，确认用本次的数据替换（不加则拒绝运行）")
+    parser.add_argument("--encrypt", action="store_true",
+                        help="给发往镇街和省里的工作簿加密码（密码来自 --password-file 或环境变量 JYKN_XLSX_PASSWORD）")
+    parser.add_argument("--password-file", default=None, metavar="FILE",
+                        help="密码文件（第一行为密码；与 --encrypt 一起用）。密码不能直接写在命令行上")
 
 
 def audit_extra(args: argparse.Namespace) -> tuple[dict | None, str | None]:
@@ -71,6 +81,7 @@ def main(args: argparse.Namespace) -> int:
 def execute(args: argparse.Namespace, *, data_dir=None, as_of=None, extra=None) -> int:
     """Shared by jykn run and jykn demo: validate, run, print the Chinese summary, return the exit status."""
     from jykn_lib.runner import RunError, prepare_request, run
+    from jykn_lib.runner.execute import stamp
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -86,19 +97,27 @@ def execute(args: argparse.Namespace, *, data_dir=None, as_of=None, extra=None) 
                 registry=getattr(args, "registry", None),
                 extra=extra,
                 timeout=getattr(args, "timeout", None),
+                replace=getattr(args, "replace", False),
+                encrypt=getattr(args, "encrypt", False),
+                password_file=getattr(args, "password_file", None),
             )
         except RunError as exc:
             print(f"错误：{exc}", file=sys.stderr)
             return 2
     for w in caught:
-        print(f"注意：{w.message}", file=sys.stderr)
+        print(f"[{stamp()}] 注意：{w.message}", file=sys.stderr)
 
     n_town = len(request.towns)
     print(
-        f"开始运行 {request.quarter.label}：Notebook {'、'.join(nb.id for nb in request.notebooks)}；"
-        f"镇街 {n_town} 个；并行 {request.jobs} 个进程；输出到 {request.quarter_dir}",
+        f"[{stamp()}] 开始运行 {request.quarter.label}：Notebook {'、'.join(nb.id for nb in request.notebooks)}；"
+        f"镇街 {n_town} 个；并行 {request.jobs} 个进程；输出到 {request.quarter_dir}"
+        + ("；发出的工作簿加密" if request.encrypt else ""),
         file=sys.stderr,
     )
-    outcome = run(request, progress=False if getattr(args, "quiet", False) else None)
+    try:
+        outcome = run(request, progress=False if getattr(args, "quiet", False) else None)
+    except RunError as exc:  # cannot start: folder not writable or full, locked, made from other data
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     print("\n".join(outcome.summary_lines()))
     return outcome.exit_code

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -27,12 +28,14 @@ FAULT_NAMES = {
 
 
 def _date(text: str) -> dt.date:
+    import argparse
+
     from ..dates import to_date
 
     try:
         return to_date(text, "基准日")
     except ValueError as exc:
-        raise SystemExit(str(exc)) from None
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser):
@@ -45,11 +48,13 @@ def add_arguments(parser):
                         help="returns：下发的审验核实表所在的季度输出文件夹（如 outputs/2026Q4）")
     parser.add_argument("--data", metavar="DIR", default=None, help="returns：合成数据文件夹（读取其 synth_manifest.json 中镇街知道的情况）")
     parser.add_argument("--out", metavar="DIR", default=None, help="returns：填好的核实表和 returns_truth.json 的输出文件夹")
-    parser.add_argument("--people", type=int, default=d["people"],
+    parser.add_argument("--people", type=int, default=d["people"], metavar="N",
                         help=f"户籍人口规模（默认 {d['people']}；真实清新区约 620000）")
-    parser.add_argument("--seed", type=int, default=d["seed"], help=f"随机种子（默认 {d['seed']}）")
-    parser.add_argument("--as-of", dest="as_of", type=_date, default=d["as_of"],
+    parser.add_argument("--seed", type=int, default=d["seed"], metavar="S", help=f"随机种子（默认 {d['seed']}）")
+    parser.add_argument("--as-of", dest="as_of", type=_date, default=d["as_of"], metavar="YYYY-MM-DD",
                         help=f"基准日 YYYY-MM-DD（默认 {d['as_of']}）")
+    parser.add_argument("--force", action="store_true",
+                        help="文件夹中已有其他文件时仍写入（不会覆盖不是本程序写出的文件；已有数据文件时仍拒绝）")
 
 
 def main(args) -> int:
@@ -59,9 +64,10 @@ def main(args) -> int:
 
     start = time.perf_counter()
     try:
-        path = generate(Path(args.dir), people=args.people, seed=args.seed, as_of=args.as_of)
+        path = generate(Path(args.dir), people=args.people, seed=args.seed, as_of=args.as_of, force=args.force)
     except ValueError as exc:
-        raise SystemExit(f"生成失败：{exc}") from None
+        print(f"错误：生成失败：{exc}", file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - start
     m = json.loads(path.read_text(encoding="utf-8"))
     files = m["files"]

@@ -1,100 +1,196 @@
-"""``<out>/<quarter>/index.html``: one page linking every report and workbook of the quarter, grouped by 区汇总 and
-by town, with a one-line status per run. Built from the run results plus a scan of the quarter folder (files from
-earlier runs are listed too, marked as earlier). Relative links, no personal data (file names and statuses only).
+"""The quarter's two pages, rendered with Jinja2 (``jykn_lib/runner/templates/``):
+
+- ``<quarter>/index.html`` for the analysts: every run with its status, report, workbooks, charts and executed
+  notebook, grouped by 区汇总 and town; files in the folders that this batch did not write are listed apart, marked
+  as from an earlier run (stale), with their time; a failed run's set-aside files are named, not linked.
+- ``<quarter>/领导报告.html`` for the leaders: only the HTML reports (masked, without code). No workbook, no executed
+  notebook (which may hold full identity numbers in widget state), no run manifest is linked from it.
+
+Relative links, no personal data (titles, statuses, file names — masked — and times).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from jykn_lib.files import atomic_write
-from jykn_lib.runner.execute import RunResult
-from jykn_lib.runner.manifest import INDEX_NAME, MANIFEST_NAME, SCANNED_SUFFIXES, quarter_files
+from jykn_lib.runner.execute import RunResult, mask_personal
+from jykn_lib.runner.manifest import (
+    DONE,
+    INDEX_NAME,
+    LEADERS_NAME,
+    MANIFEST_NAME,
+    RUNNING,
+    SCANNED_SUFFIXES,
+    current_files,
+    quarter_files,
+)
 from jykn_lib.runner.plan import DISTRICT_DIR, RunRequest
 
 KIND = {".xlsx": "工作簿", ".html": "报告", ".png": "图表", ".docx": "文书", ".ipynb": "执行记录"}
-
-CSS = """
-body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif;
-       margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #222; line-height: 1.5; }
-h1 { font-size: 1.5rem; margin-bottom: .25rem; }
-h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 2px solid #2b6cb0; padding-bottom: .2rem; }
-.meta { color: #555; font-size: .9rem; }
-table { border-collapse: collapse; width: 100%; font-size: .92rem; table-layout: fixed; }
-th, td { border: 1px solid #d0d7de; padding: .35rem .6rem; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
-th { background: #f3f6f9; }
-td.ok { color: #1a7f37; font-weight: bold; }
-td.bad { color: #c62828; font-weight: bold; }
-.detail { color: #555; font-size: .85rem; font-weight: normal; }
-.old { color: #888; }
-ul.files { margin: .3rem 0 0 1.2rem; padding: 0; font-size: .92rem; }
-a { color: #0b5cad; text-decoration: none; }
-a:hover { text-decoration: underline; }
-"""
+TEMPLATES = Path(__file__).parent / "templates"
 
 
-def write_index(request: RunRequest, results: list[RunResult], *, started: float, finished: float) -> Path:
-    text = render_index(request, results, started=started, finished=finished)
+@dataclass
+class Link:
+    href: str
+    text: str
+    kind: str = ""
+    when: str = ""  # for files of an earlier run: when they were written
+
+
+@dataclass
+class Row:
+    title: str
+    status: str
+    css: str  # ok / bad / wait
+    detail: str
+    report: Link | None
+    outputs: list[Link]
+    record: Link | None
+    set_aside: str = ""  # where a failed run's files went (named, not linked: not to be used)
+
+
+@dataclass
+class Group:
+    name: str
+    rows: list[Row] = field(default_factory=list)
+    earlier: list[Link] = field(default_factory=list)
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def write_index(request: RunRequest, results: list[RunResult], **kw) -> Path:
+    text = render_index(request, results, **kw)
     return atomic_write(request.quarter_dir / INDEX_NAME, text, personal=False)
 
 
-def render_index(request: RunRequest, results: list[RunResult], *, started: float, finished: float) -> str:
+def write_leaders(request: RunRequest, results: list[RunResult], **kw) -> Path:
+    text = render_leaders(request, results, **kw)
+    return atomic_write(request.quarter_dir / LEADERS_NAME, text, personal=False)
+
+
+def _common(request: RunRequest, results: list[RunResult], started: float, finished: float | None, status: str,
+            interrupted: str | None) -> dict:
     from jykn_lib.contract import district
 
-    qdir = request.quarter_dir
     info = district()["district"]
-    place = f"{info.get('city', '')}{info.get('name', '')}"
     q = request.quarter
-    title = f"{place}就业困难人员认定和服务 · {q.label}报告索引"
     ok = sum(r.ok for r in results)
-    failed = len(results) - ok
+    return {
+        "place": f"{info.get('city', '')}{info.get('name', '')}",
+        "quarter": str(q),
+        "quarter_label": q.label,
+        "period": f"{q.start}～{q.end}",
+        "as_of": request.as_of.isoformat(),
+        "started": _clock(started),
+        "finished": _clock(finished) if finished else "",
+        "seconds": f"{finished - started:.0f}" if finished else "",
+        "status": status,
+        "running": status == RUNNING,
+        "done": status == DONE,
+        "interrupted": interrupted,
+        "n_runs": len(results),
+        "n_ok": ok,
+        "n_bad": len(results) - ok if status != RUNNING else 0,
+    }
 
-    groups = _group_order(request, results, qdir)
+
+def render_index(request: RunRequest, results: list[RunResult], *, started: float, finished: float | None = None,
+                 status: str = DONE, notes: list[str] | None = None, interrupted: str | None = None) -> str:
+    qdir = request.quarter_dir
+    current = current_files(results)
     linked: set[Path] = set()
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">季度 {_e(str(q))}（{q.start}～{q.end}）· 基准日 {request.as_of.isoformat()} · '
-        f"运行于 {_e(_clock(started))}，用时 {finished - started:.0f} 秒 · 共 {len(results)} 个运行："
-        f"成功 {ok}，失败 {failed} · "
-        f'<a href="{_href(MANIFEST_NAME)}">运行清单 {MANIFEST_NAME}</a></p>',
-    ]
-    if failed:
-        parts.append(f'<p class="meta">有 {failed} 个运行未成功，原因见各表“状态”列；失败运行的执行记录（.ipynb）保留了出错的单元格。</p>')
-
-    for name in groups:
+    groups = []
+    for name in _group_order(request, results, qdir):
+        group = Group(name)
+        for r in (r for r in results if r.scope_name == name):
+            group.rows.append(_row(r, qdir, linked))
         folder = qdir / name
-        group_runs = [r for r in results if r.scope_name == name]
-        parts.append(f"<h2>{_e(name)}</h2>")
-        if group_runs:
-            parts.append(_runs_table(group_runs, qdir, linked))
-        scanned = quarter_files(folder, SCANNED_SUFFIXES) if folder.is_dir() else []
-        others = [p for p in scanned if p not in linked]
-        if others:
-            label = "本文件夹中的其他文件" if group_runs else "本文件夹中的文件（本次未运行）"
-            items = []
-            for p in others:
-                old = p.stat().st_mtime < started - 2
-                note = '<span class="old">（较早生成）</span>' if old else ""
-                items.append(f'<li>{KIND.get(p.suffix.lower(), "文件")}：{_link(p, qdir)}{note}</li>')
-            parts.append(f"<p>{label}：</p><ul class=\"files\">{''.join(items)}</ul>")
-        if not group_runs and not others:
-            parts.append("<p class=\"detail\">（无文件）</p>")
-    parts += ["</body>", "</html>", ""]
-    return "\n".join(parts)
+        for p in quarter_files(folder, SCANNED_SUFFIXES) if folder.is_dir() else []:
+            if p.resolve() in linked:
+                continue
+            when = "" if p.resolve() in current else _clock(p.stat().st_mtime)
+            group.earlier.append(_link(p, qdir, kind=KIND.get(p.suffix.lower(), "文件"), when=when))
+        groups.append(group)
+    context = _common(request, results, started, finished, status, interrupted)
+    context |= {
+        "title": f"{context['place']}就业困难人员认定和服务 · {request.quarter.label}报告索引",
+        "groups": groups,
+        "notes": [mask_personal(n) for n in notes or []],
+        "manifest": Link(_href(MANIFEST_NAME), MANIFEST_NAME),
+        "leaders": Link(_href(LEADERS_NAME), LEADERS_NAME),
+    }
+    return _environment().get_template("index.html.j2").render(**context)
+
+
+def render_leaders(request: RunRequest, results: list[RunResult], *, started: float, finished: float | None = None,
+                   status: str = DONE, interrupted: str | None = None) -> str:
+    """Only reports: this batch's good ones, then any earlier ones still in the folders, marked with their time."""
+    qdir = request.quarter_dir
+    current = {r.html.resolve(): r for r in results if r.ok and r.html is not None and r.html.is_file()}
+    unfinished = {r.scope_name for r in results if not r.ok}
+    groups = []
+    for name in _group_order(request, results, qdir):
+        group = Group(name)
+        for path, r in current.items():
+            if r.scope_name == name:
+                group.rows.append(Row(r.title, r.status, "ok", "", _link(path, qdir, text=r.title), [], None))
+        folder = qdir / name
+        for p in quarter_files(folder, {".html"}) if folder.is_dir() else []:
+            if p.resolve() not in current:
+                group.earlier.append(_link(p, qdir, text=_report_title(p, request), when=_clock(p.stat().st_mtime)))
+        if group.rows or group.earlier or name in unfinished:
+            groups.append(group)
+    context = _common(request, results, started, finished, status, interrupted)
+    context |= {
+        "title": f"{context['place']}就业困难人员认定和服务 · {request.quarter.label}报告",
+        "groups": groups,
+        "unfinished": [g for g in _group_order(request, results, qdir) if g in unfinished],
+    }
+    return _environment().get_template("leaders.html.j2").render(**context)
+
+
+def _report_title(path: Path, request: RunRequest) -> str:
+    """The notebook's Chinese title for a report this batch did not make (``01_screening_2026Q4_太和镇.html`` →
+    主动筛查); the file name only for a report of no registered notebook."""
+    for nb in request.registry.notebooks:
+        if path.stem.startswith(f"{nb.stem}_"):
+            return nb.title
+    return mask_personal(path.stem)
+
+
+def _row(r: RunResult, qdir: Path, linked: set[Path]) -> Row:
+    css = "ok" if r.ok else ("wait" if r.status == RUNNING else "bad")
+    report = _link(r.html, qdir, text="HTML 报告") if r.ok and r.html else None
+    outputs: list[Link] = []
+    record = None
+    if r.ok:
+        shown = [p for p in dict.fromkeys([*r.outputs, *r.written]) if p.suffix.lower() in SCANNED_SUFFIXES]
+        outputs = [_link(p, qdir, kind=KIND.get(p.suffix.lower(), "文件")) for p in shown]
+        record = _link(r.ipynb, qdir) if r.ipynb else None
+        linked.update(p.resolve() for p in (r.html, r.ipynb, *shown) if p is not None)
+    elif r.ipynb is not None and r.ipynb.is_file():  # the failed run's notebook, with the error (set aside)
+        record = _link(r.ipynb, qdir, text=f"{r.ipynb.name}（出错记录）")
+    aside = ""
+    if r.failed_dir is not None:
+        aside = Path(os.path.relpath(r.failed_dir, qdir)).as_posix() + "/"
+    return Row(f"{r.notebook_id} {r.title}", r.status_text, css, mask_personal(r.detail) if not r.ok else "",
+               report, outputs, record, aside)
 
 
 def _group_order(request: RunRequest, results: list[RunResult], qdir: Path) -> list[str]:
@@ -107,40 +203,13 @@ def _group_order(request: RunRequest, results: list[RunResult], qdir: Path) -> l
     return [g for g in order if g in present] + sorted(present - set(order))
 
 
-def _runs_table(runs: list[RunResult], qdir: Path, linked: set[Path]) -> str:
-    rows = [
-        "<table>",
-        '<colgroup><col style="width:16%"><col style="width:24%"><col style="width:11%">'
-        '<col style="width:27%"><col style="width:22%"></colgroup>',
-        "<thead><tr><th>Notebook</th><th>状态</th><th>报告</th><th>工作簿与其他输出</th><th>执行记录</th></tr></thead>",
-        "<tbody>",
-    ]
-    for r in runs:
-        css = "ok" if r.ok else "bad"
-        detail = f'<div class="detail">{_e(r.detail)}</div>' if r.detail and not r.ok else ""
-        report = _link(r.html, qdir, "HTML 报告") if r.html else "—"
-        outputs = "<br>".join(_link(p, qdir) for p in r.outputs) or "—"
-        record = _link(r.ipynb, qdir, r.ipynb.name) if r.ipynb else "—"
-        linked.update(p for p in (r.html, r.ipynb, *r.outputs) if p is not None)
-        rows.append(
-            f"<tr><td>{_e(r.notebook_id)} {_e(r.title)}</td><td class=\"{css}\">{_e(r.status_text)}{detail}</td>"
-            f"<td>{report}</td><td>{outputs}</td><td>{record}</td></tr>"
-        )
-    rows += ["</tbody>", "</table>"]
-    return "\n".join(rows)
-
-
-def _link(path: Path, qdir: Path, text: str | None = None) -> str:
+def _link(path: Path, qdir: Path, text: str | None = None, kind: str = "", when: str = "") -> Link:
     rel = Path(os.path.relpath(path, qdir)).as_posix()
-    return f'<a href="{_href(rel)}">{_e(text or path.name)}</a>'
+    return Link(_href(rel), mask_personal(text or path.name), kind, when)
 
 
 def _href(rel: str) -> str:
-    return html.escape(quote(rel, safe="/"), quote=True)
-
-
-def _e(text: str) -> str:
-    return html.escape(str(text), quote=True)
+    return quote(rel, safe="/")  # escaped again by the template
 
 
 def _clock(epoch: float) -> str:

@@ -2,7 +2,10 @@
 
 Parameters, the data folder's files (name, size, sha256), the versions of the package, the rules and the tools, every
 run with its status, error, timing, outputs (relative path, size, sha256) and row counts, and the files of the quarter
-folder. It holds no personal data: file names, counts and masked messages only (``.jykn`` caches are not listed).
+folder, each marked current (written by this batch) or not. Written when the batch starts (状态 运行中), and again when
+it ends (完成) or is interrupted (已中断, with what finished). It holds no personal data: file names, counts and
+messages, with identity and phone numbers masked in the texts and names where they can appear — never in the hashes,
+which stay exact (``sha256sum`` gives the same). ``.jykn`` caches and set-aside failed outputs are not listed.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from jykn_lib.files import atomic_json
-from jykn_lib.runner.execute import RunResult, sanitize
+from jykn_lib.runner.execute import RunResult, mask_personal, sanitize
 from jykn_lib.runner.plan import WORK_DIR_NAME, RunRequest
 
 MANIFEST_NAME = "run_manifest.json"
 INDEX_NAME = "index.html"
-SCANNED_SUFFIXES = {".xlsx", ".html", ".png", ".docx"}
-FORMAT_VERSION = 1
+LEADERS_NAME = "领导报告.html"
+SCANNED_SUFFIXES = {".xlsx", ".html", ".png", ".docx", ".ipynb"}
+FORMAT_VERSION = 2
+RUNNING, DONE, INTERRUPTED = "运行中", "完成", "已中断"
 
 
 def sha256_file(path: Path) -> str:
@@ -35,7 +40,8 @@ def sha256_file(path: Path) -> str:
 
 
 def file_record(path: Path, root: Path) -> dict[str, Any]:
-    return {"path": rel(path, root), "size": path.stat().st_size, "sha256": sha256_file(path)}
+    """Path (masked: an output may be named after a person), size, exact hash."""
+    return {"path": mask_personal(rel(path, root)), "size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def rel(path: Path, root: Path) -> str:
@@ -43,12 +49,29 @@ def rel(path: Path, root: Path) -> str:
 
 
 def input_files(data_dir: Path) -> list[dict[str, Any]]:
-    """Every file directly in the data folder (subfolders are ignored by the readers, so by the manifest too)."""
-    return [
-        {"name": p.name, "size": p.stat().st_size, "sha256": sha256_file(p)}
-        for p in sorted(data_dir.iterdir(), key=lambda p: p.name)
-        if p.is_file()
-    ]
+    """Every file directly in the data folder (subfolders are ignored by the readers, so by the manifest too). A file
+    that cannot be read (a dangling link, no permission) is listed with the reason instead of a hash."""
+    out = []
+    for p in sorted(data_dir.iterdir(), key=lambda p: p.name):
+        if not (p.is_file() or (p.is_symlink() and not p.is_dir())):
+            continue
+        entry: dict[str, Any] = {"name": mask_personal(p.name)}
+        try:
+            entry |= {"size": p.stat().st_size, "sha256": sha256_file(p)}
+        except OSError as exc:
+            entry["error"] = unreadable_reason(p, exc)
+        out.append(entry)
+    return out
+
+
+def unreadable_reason(path: Path, exc: OSError) -> str:
+    import errno
+
+    if path.is_symlink() and not path.exists():
+        return f"链接指向的文件不存在（{os.readlink(path)}）"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "没有读取权限"
+    return f"无法读取：{exc.strerror or exc}"
 
 
 def quarter_files(quarter_dir: Path, suffixes: Iterable[str] | None = None) -> list[Path]:
@@ -58,7 +81,7 @@ def quarter_files(quarter_dir: Path, suffixes: Iterable[str] | None = None) -> l
         dirs[:] = sorted(d for d in dirs if d != WORK_DIR_NAME and not d.startswith("."))
         for name in sorted(files):
             path = Path(root) / name
-            if name.startswith((".", "~$")) or name in (MANIFEST_NAME, INDEX_NAME) and Path(root) == quarter_dir:
+            if name.startswith((".", "~$")) or name in (MANIFEST_NAME, INDEX_NAME, LEADERS_NAME) and Path(root) == quarter_dir:
                 continue
             if suffixes is None or path.suffix.lower() in suffixes:
                 out.append(path)
@@ -88,13 +111,18 @@ def build_manifest(
     results: list[RunResult],
     *,
     started: float,
-    finished: float,
+    finished: float | None,
     inputs: list[dict[str, Any]],
+    status: str = DONE,
+    interrupted: str | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     qdir = request.quarter_dir
+    current = current_files(results)
     runs = []
     for r in results:
-        outputs = [file_record(p, qdir) for p in (r.ipynb, r.html, *r.outputs) if p is not None and p.is_file()]
+        produced = [p for p in (r.ipynb, r.html, *r.written, *r.outputs) if p is not None]
+        outputs = [file_record(p, qdir) for p in dict.fromkeys(produced) if p.is_file()] if r.ok else []
         runs.append(
             {
                 "key": r.key,
@@ -108,35 +136,55 @@ def build_manifest(
                 "error": None
                 if r.ok
                 else {
-                    "detail": r.detail,
+                    "detail": mask_personal(r.detail),
                     "cell": r.cell,
-                    "cell_first_line": r.cell_first_line,
+                    "cell_first_line": mask_personal(r.cell_first_line),
                     "ename": r.ename,
-                    "evalue": r.evalue,
-                    "missing_outputs": r.missing,
+                    "evalue": mask_personal(r.evalue),
+                    "missing_outputs": [mask_personal(m) for m in r.missing],
                 },
                 "started_offset_seconds": round(max(0.0, r.started - started), 2) if r.started else None,
                 "duration_seconds": round(r.duration, 2),
                 "outputs": outputs,
+                # a failed run's files: moved aside, not to be used (their hashes say which versions they were)
+                "set_aside": [file_record(p, qdir) for p in (*r.moved, *([r.ipynb] if not r.ok and r.ipynb else []))
+                              if p.is_file()],
+                "restored_earlier": [mask_personal(rel(p, qdir)) for p in r.restored],
                 "row_counts": r.info.get("row_counts", {}),
                 "figures": r.info.get("figures", {}),
             }
         )
     ok = sum(r.ok for r in results)
-    manifest = {
+    return {
         "format": FORMAT_VERSION,
         "title": f"{request.quarter.label}批量运行清单",
-        "parameters": request.parameters_record(),
+        "status": status,
+        "interrupted_by": interrupted,
+        "notes": [mask_personal(n) for n in notes or []],
+        "parameters": _masked_parameters(request.parameters_record()),
         "started_at": _stamp(started),
-        "finished_at": _stamp(finished),
-        "duration_seconds": round(finished - started, 2),
+        "finished_at": _stamp(finished) if finished else None,
+        "duration_seconds": round(finished - started, 2) if finished else None,
         "versions": versions(),
         "inputs": inputs,
         "summary": {"runs": len(results), "ok": ok, "failed": len(results) - ok},
         "runs": runs,
-        "files": [file_record(p, qdir) for p in quarter_files(qdir)],
+        "leaders_page": LEADERS_NAME,
+        "files": [file_record(p, qdir) | {"current": p.resolve() in current} for p in quarter_files(qdir)],
     }
-    return sanitize(manifest)
+
+
+def current_files(results: list[RunResult]) -> set[Path]:
+    """Files written by this batch's successful runs (resolved paths)."""
+    out: set[Path] = set()
+    for r in results:
+        if r.ok:
+            out |= {p.resolve() for p in (r.ipynb, r.html, *r.written, *r.outputs) if p is not None}
+    return out
+
+
+def _masked_parameters(record: dict[str, Any]) -> dict[str, Any]:
+    return sanitize(record)  # folder names and extra values are free text: masked like messages
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> Path:

@@ -54,6 +54,20 @@ class RunRequest:
     timeout: int | None = None  # seconds per cell; None = no limit
     kernel: str = KERNEL
     skipped_notebooks: list[str] = field(default_factory=list)  # registered but the file is absent
+    replace: bool = False  # --replace: take over a quarter folder made from another data folder
+    encrypt: bool = False  # --encrypt: workbooks that leave the office are password-protected
+    password_file: Path | None = None  # --password-file (the password itself is never on the command line)
+
+    def kernel_env(self) -> dict[str, str | None]:
+        """What the kernels must see for ``--encrypt`` (jykn_lib.kit.workbooks reads it); None removes a variable."""
+        from jykn_lib.kit.workbooks import ENCRYPT_ENV, PASSWORD_FILE_ENV
+
+        if not self.encrypt:
+            return {ENCRYPT_ENV: None}
+        env: dict[str, str | None] = {ENCRYPT_ENV: "1"}
+        if self.password_file is not None:
+            env[PASSWORD_FILE_ENV] = str(self.password_file)
+        return env
 
     @property
     def quarter_dir(self) -> Path:
@@ -76,6 +90,10 @@ class RunRequest:
             "kernel": self.kernel,
             "registry": str(self.registry_path),
             "cwd": "每个 Notebook 在其所在文件夹中执行（与在 JupyterLab 中打开时相同）",
+            "replace": self.replace,
+            "encrypt": self.encrypt,
+            "password_from": (("密码文件" if self.password_file or os.environ.get("JYKN_XLSX_PASSWORD_FILE")
+                               else "环境变量 JYKN_XLSX_PASSWORD") if self.encrypt else None),
         }
 
 
@@ -144,6 +162,9 @@ def prepare_request(
     extra: dict[str, Any] | None = None,
     timeout: int | None = None,
     base: str | os.PathLike | None = None,
+    replace: bool = False,
+    encrypt: bool = False,
+    password_file: str | os.PathLike | None = None,
 ) -> RunRequest:
     """Validate everything a batch needs before anything runs. Relative folders are relative to ``base`` (default: the
     current folder, as a person typing the command expects). Raises RunError (Chinese)."""
@@ -201,6 +222,8 @@ def prepare_request(
                 except ValueError as exc:
                     raise RunError(f"Notebook {nb.id}：{exc}") from None
 
+    pw_file = _password(encrypt, password_file, base)
+
     return RunRequest(
         quarter=q,
         data_dir=data,
@@ -215,7 +238,39 @@ def prepare_request(
         extra=extras,
         timeout=timeout,
         skipped_notebooks=absent,
+        replace=bool(replace),
+        encrypt=bool(encrypt),
+        password_file=pw_file,
     )
+
+
+def _password(encrypt: bool, password_file: str | os.PathLike | None, base: Path) -> Path | None:
+    """With ``--encrypt`` a password must be there before anything runs: ``--password-file``, else the file named by
+    ``$JYKN_XLSX_PASSWORD_FILE``, else ``$JYKN_XLSX_PASSWORD`` (the order the kernels use)."""
+    from jykn_lib.io.crypto import DEFAULT_ENV_VAR, PasswordError, password_from_env_or_file
+    from jykn_lib.kit.workbooks import PASSWORD_FILE_ENV
+
+    if not encrypt:
+        if password_file is not None:
+            raise RunError("--password-file 只与 --encrypt 一起使用：不加 --encrypt 时工作簿不加密。")
+        return None
+    path = None
+    if password_file is not None:
+        path = Path(password_file).expanduser()
+        path = (path if path.is_absolute() else base / path).resolve()
+    try:
+        password = password_from_env_or_file(DEFAULT_ENV_VAR, path or os.environ.get(PASSWORD_FILE_ENV) or None)
+    except PasswordError as exc:
+        raise RunError(f"--encrypt：{exc}。") from None
+    used = path or (Path(os.environ[PASSWORD_FILE_ENV]) if os.environ.get(PASSWORD_FILE_ENV) else None)
+    if used is not None and password and used.stat().st_mode & 0o077:
+        warnings.warn(f"密码文件 {used} 其他用户也能读取：建议 chmod 600 {used}。", stacklevel=3)
+    if not password:
+        raise RunError(
+            f"--encrypt：没有密码。请用 --password-file 指定密码文件（第一行为密码），或设置环境变量 {DEFAULT_ENV_VAR}"
+            f"（或 {PASSWORD_FILE_ENV} 指向密码文件）。为免密码出现在进程列表和命令历史中，不能在命令行上直接写密码。"
+        )
+    return path
 
 
 def _folder(value: str | os.PathLike, base: Path) -> Path:
@@ -277,7 +332,7 @@ def _notebooks(reg: Registry, ids: list[str]) -> tuple[list[NotebookEntry], list
 def build_plan(request: RunRequest) -> list[RunSpec]:
     """The runs of a request, district runs first, in registry order. Pre-flight problems (a required source missing
     from the data folder, a parameter the notebook does not declare) become ``blocked`` runs, not exceptions."""
-    present = sources_present(request.data_dir)
+    present = source_files(request.data_dir)
     runs: list[RunSpec] = []
     keys_of: dict[str, list[str]] = {}
     for nb in request.notebooks:
@@ -340,21 +395,40 @@ def _spec(nb: NotebookEntry, request: RunRequest, town: str, scope: str, *, need
     )
 
 
-def sources_present(data_dir: Path) -> set[str]:
-    """Names of the contract sources that have at least one file in the data folder (subfolders are ignored)."""
+def source_files(data_dir: Path) -> dict[str, list[Path]]:
+    """The data folder's files per contract source (subfolders are ignored; dangling links are included)."""
     from jykn_lib.contract import load_contract
 
     contract = load_contract()
-    found = set()
-    for path in data_dir.iterdir():
-        if path.is_file() and path.suffix.lower() in DATA_SUFFIXES and not path.name.startswith(("~$", ".")):
+    found: dict[str, list[Path]] = {}
+    for path in sorted(data_dir.iterdir()):
+        if path.is_dir() or not (path.is_file() or path.is_symlink()):
+            continue
+        if path.suffix.lower() in DATA_SUFFIXES and not path.name.startswith(("~$", ".")):
             src = contract.match_file(path.name)
             if src is not None:
-                found.add(src.name)
+                found.setdefault(src.name, []).append(path)
     return found
 
 
-def _preflight(nb: NotebookEntry, request: RunRequest, present: set[str]) -> str | None:
+def sources_present(data_dir: Path) -> set[str]:
+    """Names of the contract sources that have at least one file in the data folder (subfolders are ignored)."""
+    return set(source_files(data_dir))
+
+
+def unreadable(path: Path) -> str | None:
+    """Why a data file cannot be opened (Chinese), or None."""
+    from jykn_lib.runner.manifest import unreadable_reason
+
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        return unreadable_reason(path, exc)
+    return None
+
+
+def _preflight(nb: NotebookEntry, request: RunRequest, present: dict[str, list[Path]]) -> str | None:
     from jykn_lib.contract import load_contract
 
     contract = load_contract()
@@ -364,6 +438,11 @@ def _preflight(nb: NotebookEntry, request: RunRequest, present: set[str]) -> str
             f"数据文件夹缺少必需的来源 {'、'.join(missing)}"
             f"（文件名应以来源名称开头，如 {missing[0]}.xlsx；支持 .xlsx、.xls、.csv）"
         )
+    bad = [(s, p, why) for s in nb.requires for p in present[s] if (why := unreadable(p))]
+    if bad:
+        return "必需的来源有文件无法读取：" + "；".join(
+            f"{contract[s].title} 的文件 {p.name}：{why}" for s, p, why in bad
+        ) + "。请修正后重新运行"
     declared = _declared_parameters(nb.path)
     if declared is None:
         return "Notebook 没有带 parameters 标签的参数单元格"

@@ -48,6 +48,12 @@ def ensure_synthetic_data(folder: str | os.PathLike, *, people: int, seed: int, 
         raise ValueError(
             f"文件夹 {folder} 已有文件，但不是合成数据（没有 {MANIFEST}）：为免覆盖真实数据，不在这里生成合成数据。"
         )
+    foreign = _not_listed(folder)
+    if foreign:
+        raise ValueError(
+            f"文件夹 {folder} 中有合成数据清单 {MANIFEST} 没有列出的文件（{'、'.join(foreign[:5])}）："
+            "重新生成会删除整个文件夹，为免删除这些文件，未生成。请把它们移走后重新运行。"
+        )
     from jykn_lib.synth import generate  # written alongside; imported only when needed
 
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +74,18 @@ def ensure_synthetic_data(folder: str | os.PathLike, *, people: int, seed: int, 
         return True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _not_listed(folder: Path) -> list[str]:
+    """Entries of a synthetic data folder that its manifest does not list (put there by a person)."""
+    if not folder.is_dir() or not (folder / MANIFEST).exists():
+        return []
+    try:
+        raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        listed = {str(f["file"]) for f in raw.get("files", [])} if isinstance(raw, dict) else set()
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()
+    return sorted(p.name for p in folder.iterdir() if p.name not in listed | {MANIFEST})
 
 
 def _day(value: Any) -> str:

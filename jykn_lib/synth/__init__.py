@@ -72,24 +72,64 @@ def build_world(settings: Settings) -> World:
     return world
 
 
-def _remove_previous(out_dir: Path) -> None:
-    """Files listed by an earlier synth manifest in the same folder (their names may differ this time)."""
+def made_here(out_dir: Path) -> set[str]:
+    """Names of the files an earlier run of the generator made in ``out_dir`` and nobody changed since: listed in its
+    manifest with the same sha256 (and the manifest itself). A file edited by hand is no longer ours."""
+    import hashlib
+
     old = out_dir / MANIFEST_NAME
-    if not old.exists():
-        return
     try:
-        names = [f["file"] for f in json.loads(old.read_text(encoding="utf-8")).get("files", [])]
-    except (ValueError, KeyError, TypeError):
-        return
-    for name in names:
-        p = out_dir / name
-        if p.is_file() and p.parent == out_dir:
-            p.unlink()
-    old.unlink()
+        listed = json.loads(old.read_text(encoding="utf-8")).get("files", [])
+        entries = [(str(f["file"]), f.get("sha256")) for f in listed]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()
+    ours = {MANIFEST_NAME}
+    for name, digest in entries:
+        path = out_dir / name
+        if Path(name).name == name and path.is_file() and not path.is_symlink():
+            if digest and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+                ours.add(name)
+    return ours
 
 
-def generate(out_dir, people: int | None = None, seed: int | None = None, as_of=None) -> Path:
-    """Write every source of the data contract and ``synth_manifest.json`` into ``out_dir``; returns the manifest."""
+def check_folder(out_dir: Path, force: bool = False) -> set[str]:
+    """Refuse (ValueError, Chinese) a folder holding anything the generator did not make, unless ``force``; even then,
+    refuse data files of a contract source that are not ours (they would be read together with the synthetic ones).
+    Returns the names of our own earlier files."""
+    from ..contract import load_contract
+
+    if not out_dir.exists():
+        return set()
+    if not out_dir.is_dir():
+        raise ValueError(f"{out_dir} 不是文件夹")
+    ours = made_here(out_dir)
+    others = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
+    if not others:
+        return ours
+    shown = "、".join(others[:5]) + (f" 等 {len(others)} 个" if len(others) > 5 else "")
+    if not force:
+        raise ValueError(f"文件夹 {out_dir} 中已有不是合成数据生成器写出的文件（{shown}）：为免覆盖或混入真实数据，"
+                         "不在这里生成。请换一个空文件夹；确认要写入时加 --force（仍不会覆盖这些文件）。")
+    contract = load_contract()
+    data = [n for n in others if (out_dir / n).is_file() and contract.match_file(n) is not None]
+    if data:
+        raise ValueError(f"文件夹 {out_dir} 中有不是合成数据生成器写出的数据文件（{'、'.join(data[:5])}）："
+                         "合成数据会与它们一起被当作同一来源读取。即使加 --force 也不在这里生成；请换一个文件夹。")
+    return ours
+
+
+def _remove_previous(out_dir: Path, ours: set[str]) -> None:
+    """Our own earlier files (their names may differ this time); nothing else is touched."""
+    for name in sorted(ours):
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def generate(out_dir, people: int | None = None, seed: int | None = None, as_of=None, *, force: bool = False) -> Path:
+    """Write every source of the data contract and ``synth_manifest.json`` into ``out_dir``; returns the manifest.
+
+    A folder holding files the generator did not make is refused (``force``: allowed, but such a file is never
+    written over, and data files of a contract source are refused even then)."""
+    check_folder(Path(out_dir), force)
     settings = _settings(out_dir, people, seed, as_of)
     world = build_world(settings)
     builders = Builders(world)
@@ -103,8 +143,13 @@ def generate(out_dir, people: int | None = None, seed: int | None = None, as_of=
     faults = Faults(world, specs)
     faults.plant()
     out_dir = settings.out_dir
+    ours = check_folder(out_dir, force)  # again: the folder may have changed while the district was built
+    names = [sp.name for source in SOURCE_ORDER for sp in specs[source]] + [MANIFEST_NAME]
+    clash = sorted(n for n in names if ((out_dir / n).exists() or (out_dir / n).is_symlink()) and n not in ours)
+    if clash:
+        raise ValueError(f"文件夹 {out_dir} 中已有同名文件 {'、'.join(clash)}，不是合成数据生成器写出的：不覆盖，未生成。")
     out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_previous(out_dir)
+    _remove_previous(out_dir, ours)
     records = faults.resolve_rows()
     flat = [sp for source in SOURCE_ORDER for sp in specs[source]]
     for sp in flat:

@@ -74,6 +74,42 @@ setup.output_path(name.format(q=setup.quarter_str, t=setup.town)).write_bytes(b"
         extra_params='\nlevel: str = "a"               # 测试用额外参数（a 或 b）',
         extra_args=", level=level",
     ),
+    # Writes its workbook the kit's way (atomic, kept as Parquet; a town's leaves the office: encrypted with
+    # --encrypt), then raises when mode == "fail": a failure after the workbook is written.
+    "late.ipynb": notebook(
+        "测试写出后出错",
+        "t5",
+        [
+            '''import pandas as pd
+from jykn_lib import kit
+from jykn_lib.io.writer import Sheet
+
+name = f"晚汇总_{setup.quarter_str}.xlsx" if setup.is_district else f"晚名单_{setup.quarter_str}_{setup.town}.xlsx"
+table = pd.DataFrame({"镇街": [setup.town], "模式": [setup.extra["mode"]]})
+path = kit.write_workbook(setup, name, [Sheet(name="名单", data=table)], leaves_office=not setup.is_district)
+print("已写出", path.name)''',
+            '''if setup.extra["mode"] == "fail":
+    raise RuntimeError("测试：写出工作簿之后出错")''',
+        ],
+        extra_params='\nmode: str = "ok"               # 测试用：ok 正常结束，fail 写出工作簿后出错',
+        extra_args=", mode=mode",
+    ),
+    # Writes a workbook, then keeps writing a heartbeat file for minutes: interrupted by the tests (signals).
+    "slow.ipynb": notebook(
+        "测试长时间运行",
+        "t6",
+        [
+            '''import os
+import time
+from jykn_lib.files import atomic_write
+
+atomic_write(setup.work_dir / "t6_kernel.pid", str(os.getpid()), personal=False)
+atomic_write(setup.output_path(f"慢汇总_{setup.quarter_str}.xlsx"), b"not finished", personal=True)
+for i in range(2400):
+    atomic_write(setup.scope_dir / "心跳.txt", str(i), personal=False)  # an orphan kernel would go on writing
+    time.sleep(0.25)''',
+        ],
+    ),
 }
 
 if __name__ == "__main__":
