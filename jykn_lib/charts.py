@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -378,4 +377,4 @@ def _enable_notebook_display() -> None:
 def _figure_png_for_display(fig: Figure):
     data = png_bytes(fig, DPI)
     width_px = fig.get_size_inches()[0] * DPI
-    return data, {"width": int(round(width_px * 100 / DPI))}  # drawn at 150 dpi, shown at 100 dpi size: crisp
+    return data, {"width": round(width_px * 100 / DPI)}  # drawn at 150 dpi, shown at 100 dpi size: crisp

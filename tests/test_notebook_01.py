@@ -89,7 +89,7 @@ def test_district_run_writes_summary_charts_and_info(runs, synth_manifest):
 
 
 def test_html_has_no_code_and_no_unmasked_personal_data(runs):
-    out, executed, _ = runs
+    _, executed, _ = runs
     for town, nb in executed.items():
         html = notebook_to_html(nb, nb.with_suffix(".html")).read_text(encoding="utf-8")
         assert not html_has_code_cells(html), town

@@ -162,7 +162,7 @@ def test_a_page_with_jargon_is_refused(tmp_path):
     nb.cells.insert(1, new_markdown_cell("判定口径见仓库中的 docs/engine_rules.md。"))
     src = tmp_path / "bad.ipynb"
     nbformat.write(nb, src)
-    with pytest.raises(ReportError, match="docs/engine_rules.md"):
+    with pytest.raises(ReportError, match=r"docs/engine_rules\.md"):
         notebook_to_html(src, tmp_path / "bad.html")
     assert not (tmp_path / "bad.html").exists()
 

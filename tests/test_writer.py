@@ -256,7 +256,7 @@ def test_encrypted_workbook_needs_the_password(tmp_path):
     plain = write_workbook(tmp_path / "plain.xlsx", [sheet(), sheet(name="乙")])
     enc = write_workbook(tmp_path / "enc.xlsx", [sheet(), sheet(name="乙")], password="清新2026!")
     assert crypto.is_encrypted(enc) and not crypto.is_encrypted(plain)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - openpyxl raises whatever zipfile raises on an encrypted file
         openpyxl.load_workbook(enc)
     with pytest.raises(crypto.PasswordError, match="密码错误"):
         crypto.decrypt_to_buffer(enc, "wrong")

@@ -54,10 +54,10 @@ import datetime as dt
 import os
 import re
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,7 @@ from xlsxwriter.utility import xl_col_to_name
 from ..files import atomic_path
 from .crypto import PasswordError, encrypt_file, password_from_env_or_file
 
-__all__ = ["Col", "Sheet", "write_workbook", "password_from_env_or_file", "PasswordError", "text_width"]
+__all__ = ["Col", "PasswordError", "Sheet", "password_from_env_or_file", "text_width", "write_workbook"]
 
 KINDS = ("text", "date", "int", "number", "auto")
 DATE_FORMAT = "yyyy-mm-dd"
@@ -201,7 +201,7 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
     title_fmt = wb.add_format({"bold": True, "font_size": 14, "valign": "vcenter"})
     base = {"border": 1, "valign": "vcenter"}
     plain, marked = [], []
-    for j, (h, c, kind, vals) in enumerate(zip(headers, cols, kinds, values)):
+    for j, (c, kind) in enumerate(zip(cols, kinds)):
         props = {"num_format": c.num_format or _NUM_FORMAT[kind]}
         if sheet.protect and c.editable:
             props["locked"] = False
@@ -340,10 +340,7 @@ def _mask(highlight, df: pd.DataFrame) -> np.ndarray:
 
 def _fit_width(header: str, values: list, kind: str) -> float:
     head = text_width(pd.Series([header])) + 3  # room for the bold font and the filter button
-    if kind == "date":
-        body = 10
-    else:
-        body = text_width(pd.Series(values, dtype=object)) if values else 0
+    body = 10 if kind == "date" else (text_width(pd.Series(values, dtype=object)) if values else 0)
     if kind in ("int", "number"):  # counts under long names ("05 农村零转移就业原建档立卡贫困家庭人员"): the header wraps
         head = min(head, NUMBER_MAX_WIDTH)
     return float(min(MAX_WIDTH, max(MIN_WIDTH, head, body + 2)))
