@@ -211,15 +211,23 @@ def mask_ids(values: pd.Series) -> pd.Series:
     return out.where(present, pd.NA)
 
 
+# What a cell must contain to hold a phone or an identity number: a run of ten or more digits (any script) with at
+# most three separators between them (a mobile, a landline with its area code, an identity number), or an area code in
+# brackets. RE2 syntax (pyarrow), the separators of _SEP. Dates (8 digits) and counts do not need the full scan.
+_SEP_RE2 = (r"[\x{20}\t\x{a0}\x{1680}\x{2000}-\x{200d}\x{2010}-\x{2015}\x{202f}\x{205f}\x{2060}\x{2212}\x{3000}"
+            r"\x{fe58}\x{fe63}\x{feff}\x{ff0d}\-]")
+_CANDIDATE_RE2 = rf"\p{{Nd}}(?:{_SEP_RE2}{{0,3}}\p{{Nd}}){{9,}}|[(\x{{ff08}}]\s*\p{{Nd}}{{3,4}}\s*[)\x{{ff09}}]"
+
+
 def mask_free_text(values: pd.Series) -> pd.Series:
-    """Free text (判定依据, 备注, a name field …) with :func:`mask_text` applied to the cells that hold at least seven
-    digits of any width — found with one vectorised count, so a long column is not scanned cell by cell."""
-    text = values.astype("string[pyarrow]")
-    candidates = text.str.count(r"[0-9\uff10-\uff19]").fillna(0) >= 7
+    """Free text (判定依据, 备注, a name field …) with :func:`mask_text` applied to the cells that could hold a phone
+    or an identity number — found with one vectorised regular expression, so the other cells are never scanned."""
+    arr = pa.array(values.astype("string[pyarrow]"))
+    candidates = pc.fill_null(pc.match_substring_regex(arr, _CANDIDATE_RE2), False).to_numpy(zero_copy_only=False)
     if not candidates.any():
         return values
     out = values.astype(object).copy()
-    out[candidates.to_numpy()] = [mask_text(v) for v in text[candidates].tolist()]
+    out[candidates] = [mask_text(v) if isinstance(v, str) else v for v in out[candidates].tolist()]
     return out
 
 
