@@ -229,7 +229,7 @@ def test_run_without_outputs_counts_as_failed(mixed_run):
 def test_no_personal_data_in_manifest_or_index(mixed_run, good_run):
     for run in (mixed_run, good_run):
         for name in ("run_manifest.json", "index.html"):
-            text = (run["qdir"] / name).read_text(encoding="utf-8")
+            text = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", (run["qdir"] / name).read_text(encoding="utf-8"))
             assert not ID_RE.search(text), name
             assert not PHONE_RE.search(text), name
             assert FAKE_NAME not in text and FAKE_ID not in text and FAKE_PHONE not in text
@@ -491,4 +491,5 @@ def test_demo_end_to_end(tmp_path):
     manifest = json.loads((index.parent / "run_manifest.json").read_text(encoding="utf-8"))
     assert manifest["summary"]["failed"] == 0
     text = (index.parent / "run_manifest.json").read_text(encoding="utf-8") + index.read_text(encoding="utf-8")
+    text = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", text)  # hashes hold digit runs by chance and stay exact (issue 9)
     assert not ID_RE.search(text) and not PHONE_RE.search(text)
