@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -42,6 +41,14 @@ BUNDLED_FONT_FILE = "NotoSansCJK-Regular.ttc"
 BUNDLED_PREFERRED_FAMILY = "Noto Sans CJK SC"
 
 DPI = 150
+# Phone width. A figure is shown at 100 px per inch (``_figure_png_for_display``) and scaled down to fit the screen;
+# on a phone (about 360 CSS px for the content) text of f points reads as 5·f/W CSS px in a figure W inches wide.
+# So figures are at most PHONE_WIDTH inches wide, tick labels 11 pt (about 10 px on a phone), values 10 pt, and long
+# labels wrap onto two lines instead of widening the figure.
+PHONE_WIDTH = 5.5
+TITLE_SIZE, TICK_SIZE, VALUE_SIZE, LEGEND_SIZE = 13, 11, 10, 10
+LABEL_WRAP = 22  # display width (a CJK character counts two) beyond which a category label is split over two lines
+TITLE_WRAP = 56
 PALETTE = ("#3b6ea5", "#e08a3c", "#5a9e6f", "#c4504d", "#8571b0", "#8c6d5a", "#d37fb8", "#7f7f7f", "#b5b83f", "#4bb3c4")
 _NO_DATA = "无数据"
 
@@ -141,7 +148,7 @@ def bar_chart(
     series = _as_series(data, label, value)
     if sort:
         series = series.sort_values(ascending=False, kind="stable")
-    labels = [str(x) for x in series.index]
+    labels = [_wrap(str(x)) for x in series.index]
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     fmt = _formatter(value_format)
 
@@ -161,7 +168,7 @@ def bar_chart(
         bars = ax.bar(positions, np.nan_to_num(values), color=color, width=0.6)
         ax.set_xticks(positions, labels)
         _rotate_if_crowded(ax, labels)
-    ax.bar_label(bars, labels=[_fmt_or_blank(fmt, v) for v in values], padding=3, fontsize=9)
+    ax.bar_label(bars, labels=[_fmt_or_blank(fmt, v) for v in values], padding=3, fontsize=VALUE_SIZE)
     _finish_value_axis(ax, values, horizontal)
     return fig
 
@@ -183,13 +190,13 @@ def stacked_bar_chart(
     (each value written on its bar). Rows are the bar positions (e.g. 镇街), columns the legend (e.g. 认定类别)."""
     cjk_font()
     frame = table.apply(pd.to_numeric, errors="coerce").astype(float)
-    labels = [str(x) for x in frame.index]
+    labels = [_wrap(str(x)) for x in frame.index]
     series_names = [str(c) for c in frame.columns]
     fmt = _formatter(value_format)
 
     if figsize is None:
         width, height = _auto_size(labels, horizontal, 1 if stacked else len(series_names))
-        figsize = (width + 2.0, height)  # room for the legend on the right
+        figsize = (width, height + 0.35 * _legend_rows(series_names) + 0.4)  # the legend goes under the chart
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     _decorate(ax, title, xlabel, ylabel, horizontal)
@@ -210,7 +217,7 @@ def stacked_bar_chart(
                        color=PALETTE[j % len(PALETTE)], label=name)
             base += values[:, j]
         if totals and last is not None:
-            ax.bar_label(last, labels=[_fmt_or_blank(fmt, v) for v in base], padding=3, fontsize=9)
+            ax.bar_label(last, labels=[_fmt_or_blank(fmt, v) for v in base], padding=3, fontsize=VALUE_SIZE)
         extent = base
     else:
         width = 0.8 / len(series_names)
@@ -218,7 +225,8 @@ def stacked_bar_chart(
             offset = (j - (len(series_names) - 1) / 2) * width
             bars = bar(positions + offset, values[:, j], **{size_key: width},
                        color=PALETTE[j % len(PALETTE)], label=name)
-            ax.bar_label(bars, labels=[_fmt_or_blank(fmt, v) for v in frame.to_numpy()[:, j]], padding=2, fontsize=8)
+            ax.bar_label(bars, labels=[_fmt_or_blank(fmt, v) for v in frame.to_numpy()[:, j]], padding=2,
+                         fontsize=VALUE_SIZE - 1)
         extent = values.max(axis=1)
 
     if horizontal:
@@ -228,7 +236,9 @@ def stacked_bar_chart(
         ax.set_xticks(positions, labels)
         _rotate_if_crowded(ax, labels)
     _finish_value_axis(ax, extent, horizontal)
-    ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    # Under the chart, not beside it: beside it the figure would be too wide to read on a phone.
+    ax.legend(title=legend_title, loc="upper center", bbox_to_anchor=(0.5, -0.14 if not horizontal else -0.1),
+              ncols=_legend_columns(series_names), frameon=False, fontsize=LEGEND_SIZE, title_fontsize=LEGEND_SIZE)
     return fig
 
 
@@ -273,16 +283,44 @@ def _fmt_or_blank(fmt: Callable[[float], str], v: float) -> str:
 
 
 def _auto_size(labels: list[str], horizontal: bool, per_position: int) -> tuple[float, float]:
+    """Phone width; horizontal bars get taller with their number (two-line labels need a little more room)."""
     n = max(len(labels), 1) * max(per_position, 1) ** 0.5
     if horizontal:
-        return (8.0, min(max(3.0, 0.45 * n + 1.5), 14.0))
-    return (min(max(6.0, 0.75 * n + 2.0), 16.0), 4.5)
+        per_bar = 0.55 if any("\n" in label for label in labels) else 0.42
+        return (PHONE_WIDTH, min(max(3.0, per_bar * n + 1.5), 14.0))
+    return (PHONE_WIDTH, 4.2)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _wrap(label: str, limit: int = LABEL_WRAP) -> str:
+    """A label wider than ``limit`` split in two near its middle ("05 农村零转移就业原\n建档立卡贫困家庭人员")."""
+    if "\n" in label or _display_width(label) <= limit:
+        return label
+    half, seen = _display_width(label) / 2, 0
+    for i, ch in enumerate(label):
+        seen += 2 if ord(ch) > 0x2E80 else 1
+        if seen >= half:
+            return label[: i + 1].rstrip() + "\n" + label[i + 1 :].lstrip()
+    return label
+
+
+def _legend_columns(names: list[str]) -> int:
+    widest = max((_display_width(n) for n in names), default=1)
+    return max(1, min(len(names), int(PHONE_WIDTH * 72 / (LEGEND_SIZE * (widest / 2 + 2.5)))))
+
+
+def _legend_rows(names: list[str]) -> int:
+    return -(-len(names) // _legend_columns(names)) if names else 0
 
 
 def _decorate(ax, title: str, xlabel: str, ylabel: str, horizontal: bool) -> None:
-    ax.set_title(title, fontsize=13, pad=10)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_title(_wrap(title, TITLE_WRAP), fontsize=TITLE_SIZE, pad=10)
+    ax.set_xlabel(xlabel, fontsize=TICK_SIZE)
+    ax.set_ylabel(ylabel, fontsize=TICK_SIZE)
+    ax.tick_params(labelsize=TICK_SIZE)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="x" if horizontal else "y", color="#dddddd", linewidth=0.8)
@@ -296,9 +334,10 @@ def _no_data(ax) -> None:
 
 
 def _rotate_if_crowded(ax, labels: list[str]) -> None:
-    # A CJK character is about two Latin widths; rotate when the labels would collide.
-    width = sum(2 if ord(ch) > 0x2E80 else 1 for label in labels for ch in label)
-    if len(labels) > 8 or width > 60:
+    # Rotate when the labels side by side would not fit the axis (a CJK character is one em wide, a Latin one half).
+    room = 0.85 * ax.figure.get_size_inches()[0] * 72 / max(len(labels), 1)  # points per bar
+    widest = max((_display_width(line) for label in labels for line in label.split("\n")), default=0)
+    if widest * TICK_SIZE / 2 + TICK_SIZE > room:
         ax.tick_params(axis="x", labelrotation=35)
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")
@@ -338,4 +377,4 @@ def _enable_notebook_display() -> None:
 def _figure_png_for_display(fig: Figure):
     data = png_bytes(fig, DPI)
     width_px = fig.get_size_inches()[0] * DPI
-    return data, {"width": int(round(width_px * 100 / DPI))}  # drawn at 150 dpi, shown at 100 dpi size: crisp
+    return data, {"width": round(width_px * 100 / DPI)}  # drawn at 150 dpi, shown at 100 dpi size: crisp

@@ -46,13 +46,25 @@ import yaml
 STATUSES = {"C": "已确认", "P": "部分确认", "U": "未确认（默认值）"}
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_ROOT.parent
+_CHECKOUT = PACKAGE_ROOT.parent
+_BUNDLED = PACKAGE_ROOT / "_data"  # params/ and notebooks/ copied into the wheel by setup.py
+
+
+def _in_checkout() -> bool:
+    return (_CHECKOUT / "params").is_dir() and (_CHECKOUT / "notebooks").is_dir()
+
+
+# DATA_ROOT holds params/ and notebooks/: the repository in a checkout (or an editable install), the package's own
+# copy in an installed wheel. REPO_ROOT is where relative paths (data_dir, out_dir, params/demo.yaml's folders) are
+# resolved: the repository, or for an installed package the folder named by $JYKN_HOME, else the working folder.
+DATA_ROOT = _CHECKOUT if _in_checkout() or not (_BUNDLED / "params").is_dir() else _BUNDLED
+REPO_ROOT = _CHECKOUT if DATA_ROOT == _CHECKOUT else Path(os.environ.get("JYKN_HOME") or os.getcwd()).resolve()
 
 
 def params_dir() -> Path:
-    """The parameter folder: ``$JYKN_PARAMS`` if set, else ``params/`` beside the package."""
+    """The parameter folder: ``$JYKN_PARAMS`` if set, else ``params/`` of :data:`DATA_ROOT`."""
     env = os.environ.get("JYKN_PARAMS")
-    return Path(env) if env else REPO_ROOT / "params"
+    return Path(env) if env else DATA_ROOT / "params"
 
 
 class ParameterError(ValueError):

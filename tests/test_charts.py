@@ -273,3 +273,44 @@ def test_display_formatter_returns_png_with_width():
     assert data[:4] == b"\x89PNG"
     assert meta["width"] == round(fig.get_size_inches()[0] * 100)
     assert io.BytesIO(data).getbuffer().nbytes > 10_000
+
+
+# --- phone width (issue 9) --------------------------------------------------------------------------------------------
+
+LONG_CATEGORIES = pd.Series({"01 大龄失业人员": 158, "05 农村零转移就业原建档立卡贫困家庭人员": 14,
+                             "11 失业6个月以上的退役军人": 12, "03 享受最低生活保障待遇人员": 21})
+NINE_TOWNS = pd.Series({t: 10 + i for i, t in enumerate(["太和镇", "太平镇", "山塘镇", "三坑镇", "龙颈镇", "禾云镇",
+                                                          "浸潭镇", "石潭镇", "笔架林场"])})
+
+
+def css_px_on_a_phone(fig: Figure, points: float, screen: float = 360) -> float:
+    """Size of text of ``points`` when the figure (shown at 100 px per inch) is scaled to a phone's width."""
+    width_px = fig.get_size_inches()[0] * 100
+    return points * 100 / 72 * min(1.0, screen / width_px)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: charts.bar_chart(NINE_TOWNS, "符合条件人数（按镇街）　2026-11-26", ylabel="人数"),
+    lambda: charts.bar_chart(LONG_CATEGORIES, "全区符合条件人数（按类别，可兼类）", xlabel="人数", horizontal=True),
+    lambda: charts.stacked_bar_chart(TABLE, "按镇街和类别统计", "镇街", "人数", legend_title="认定类别"),
+], ids=["vertical", "horizontal", "stacked"])
+def test_labels_stay_readable_at_phone_width(make):
+    fig = make()
+    fig.canvas.draw()  # lay out: tick labels exist with their final sizes
+    assert fig.get_size_inches()[0] <= charts.PHONE_WIDTH
+    ax = fig.axes[0]
+    texts = [*ax.get_xticklabels(), *ax.get_yticklabels(), *ax.texts]
+    sizes = [t.get_fontsize() for t in texts if t.get_text()]
+    assert sizes and min(css_px_on_a_phone(fig, s) for s in sizes) >= 9  # about the smallest readable on a phone
+    legend = ax.get_legend()
+    if legend is not None:  # under the chart, not beside it (beside it would widen the figure)
+        box = legend.get_window_extent()
+        assert box.y1 <= ax.get_window_extent().y0
+
+
+def test_long_category_labels_wrap_instead_of_widening_the_chart():
+    fig = charts.bar_chart(LONG_CATEGORIES, "按类别", horizontal=True)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[0] == "01 大龄失业人员"  # short: one line
+    assert labels[1].count("\n") == 1 and labels[1].replace("\n", "") == "05 农村零转移就业原建档立卡贫困家庭人员"
+    assert all(charts._display_width(line) <= charts.LABEL_WRAP for lab in labels for line in lab.split("\n"))

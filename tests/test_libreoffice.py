@@ -87,3 +87,18 @@ def test_template_roundtrip(tmp_path):
     back = convert(path, "xlsx:Calc MS Excel 2007 XML", tmp_path / "xlsx", tmp_path)
     ws = openpyxl.load_workbook(back).worksheets[0]
     assert ws.cell(3, 1).data_type == "s" and ws.cell(3, 1).value == ID_DIGITS
+
+
+def pdf_pages(pdf) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf.read_bytes()))
+
+
+def test_print_width_of_a_summary_and_of_a_wide_list(tmp_path):
+    """The 16-column 汇总 prints on one page; the town list (too wide for one page at reading size) on two pages side
+    by side — LibreOffice honours the print settings the writer chose (issue 9)."""
+    from test_writer import list_frame, list_sheet, summary_frame
+
+    summary = write_workbook(tmp_path / "汇总.xlsx", [Sheet("汇总", summary_frame(), title="汇总")])
+    assert pdf_pages(convert(summary, "pdf", tmp_path / "pdf1", tmp_path)) == 1
+    wide = write_workbook(tmp_path / "名单.xlsx", [list_sheet(list_frame(6))])  # rows for one page tall
+    assert pdf_pages(convert(wide, "pdf", tmp_path / "pdf2", tmp_path)) == 2

@@ -13,7 +13,7 @@ import pytest
 
 from jykn_lib.contract import town_names
 from jykn_lib.params import REPO_ROOT
-from jykn_lib.report import html_has_code_cells, notebook_to_html, scan_html_for_personal_data
+from jykn_lib.report import html_has_code_cells, notebook_to_html, scan_html_for_jargon, scan_html_for_personal_data
 from jykn_lib.rules.reasons import load_reasons
 
 pytestmark = pytest.mark.slow
@@ -89,13 +89,17 @@ def test_district_run_writes_summary_charts_and_info(runs, synth_manifest):
 
 
 def test_html_has_no_code_and_no_unmasked_personal_data(runs):
-    out, executed, _ = runs
+    _, executed, _ = runs
     for town, nb in executed.items():
         html = notebook_to_html(nb, nb.with_suffix(".html")).read_text(encoding="utf-8")
         assert not html_has_code_cells(html), town
         assert scan_html_for_personal_data(html) == [], town
         assert "符合人数" in html
         assert "交互查询" not in html  # the widget forms are for JupyterLab only
+        assert '<p class="jykn-meta">' in html and town in html.split('<p class="jykn-meta">')[1].split("</p>")[0]
+        assert "2026Q4" in html.split('<h1 class="jykn-title">')[1].split("</h1>")[0]  # heading: town and quarter
+        assert "筛查人数：" not in html and "输出文件" not in html  # printed lines and analyst-only cells left out
+        assert scan_html_for_jargon(html) == []
 
 
 def test_no_missing_glyph_warnings_in_the_executed_notebooks(runs):

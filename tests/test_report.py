@@ -217,7 +217,8 @@ def test_notebook_to_html_leaves_no_code_and_no_personal_data(tmp_path):
 
 def test_scan_catches_a_leak_in_a_converted_notebook(tmp_path):
     nb = tiny_notebook(with_outputs=True)
-    nb.cells[2].outputs.append(new_output("stream", name="stdout", text=f"{ID_A} 0763-1234567\n"))
+    leak = pd.DataFrame({"备注": [f"{ID_A} 0763-1234567"]}).to_html()  # an unmasked table, not through mask_frame
+    nb.cells[2].outputs.append(new_output("display_data", data={"text/html": leak, "text/plain": "leak"}))
     src = tmp_path / "leak.ipynb"
     nbformat.write(nb, src)
     html_text = notebook_to_html(src, tmp_path / "leak.html").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ from jykn_lib import cli
 from jykn_lib.contract import load_contract, town_names
 from jykn_lib.params import REPO_ROOT
 from jykn_lib.periods import Quarter
-from jykn_lib.report import html_has_code_cells
+from jykn_lib.report import PHONE_REMOVED, html_has_code_cells
 from jykn_lib.runner import RunError, build_plan, load_registry, prepare_request
 from jykn_lib.runner.execute import mask_personal
 from jykn_lib.runner.plan import split_list
@@ -311,9 +311,9 @@ def test_no_personal_data_in_manifest_or_index(mixed_run, good_run):
             assert not ID_RE.search(text), name
             assert not PHONE_RE.search(text), name
             assert FAKE_NAME not in text and FAKE_ID not in text and FAKE_PHONE not in text
-    # the exception quoted an identity number and a phone number: reported masked
+    # the exception quoted an identity number and a phone number: the number masked, the phone removed (issue 9)
     evalue = runs_by_key(mixed_run["manifest"])["t2/山塘镇"]["error"]["evalue"]
-    assert "441803********1234" in evalue and "139****5678" in evalue
+    assert "441803********1234" in evalue and PHONE_REMOVED in evalue and "5678" not in evalue
 
 
 def test_rerun_does_not_count_stale_outputs(data_dir, tmp_path):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter.utility
 import xlsxwriter.worksheet
 
 from jykn_lib.idcard import make_id
@@ -254,7 +256,7 @@ def test_encrypted_workbook_needs_the_password(tmp_path):
     plain = write_workbook(tmp_path / "plain.xlsx", [sheet(), sheet(name="乙")])
     enc = write_workbook(tmp_path / "enc.xlsx", [sheet(), sheet(name="乙")], password="清新2026!")
     assert crypto.is_encrypted(enc) and not crypto.is_encrypted(plain)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - openpyxl raises whatever zipfile raises on an encrypted file
         openpyxl.load_workbook(enc)
     with pytest.raises(crypto.PasswordError, match="密码错误"):
         crypto.decrypt_to_buffer(enc, "wrong")
@@ -303,3 +305,80 @@ def test_rows_with_wrapped_long_text_get_taller(tmp_path):
     ws = openpyxl.load_workbook(path)["表"]
     assert ws.row_dimensions[3].height in (None, 15) or ws.row_dimensions[3].height <= 15
     assert ws.row_dimensions[4].height >= 15 * 9  # 280 display columns over 29 per line: 10 lines
+
+
+# --- print layout: readable on paper (issue 9) ------------------------------------------------------------------------
+
+CATEGORY_NAMES = ["01 大龄失业人员", "02 残疾人员", "03 享受最低生活保障待遇人员", "04 城镇零就业家庭人员",
+                  "05 农村零转移就业原建档立卡贫困家庭人员", "06 失地农民", "07 连续失业1年以上人员", "08 戒毒康复人员",
+                  "09 刑满释放人员", "10 精神障碍康复人员", "11 失业6个月以上的退役军人"]
+TOWNS = ["太和镇", "太平镇", "山塘镇", "三坑镇", "龙颈镇", "禾云镇", "浸潭镇", "石潭镇", "笔架林场", "合计"]
+
+
+def summary_frame() -> pd.DataFrame:
+    """The 16-column 汇总 sheet: 镇街, four counts and eleven categories."""
+    cols = ["筛查人数", "符合人数", "排除人数", "无符合类别人数", *CATEGORY_NAMES]
+    return pd.DataFrame({"镇街": TOWNS, **{c: [1000 + 3 * i for i in range(len(TOWNS))] for c in cols}})
+
+
+def list_frame(n: int = 20) -> pd.DataFrame:
+    """A town's list: short columns, two long wrapped ones and the follow-up columns."""
+    return pd.DataFrame({"序号": range(1, n + 1), "姓名": ["张三"] * n, "公民身份号码": [ID_DIGITS] * n,
+                         "所属村居": ["太和镇合成一社区"] * n, "符合类别": ["01 大龄失业人员、07 连续失业1年以上人员"] * n,
+                         "判定依据": [LONG * 3] * n, "提示": [LONG] * n, "引导结果": [None] * n, "经办人": [None] * n,
+                         "日期": [None] * n, "备注": [None] * n})
+
+
+def list_sheet(df=None) -> Sheet:
+    return Sheet("引导申请名单", list_frame() if df is None else df, title=TITLE,
+                 columns={"公民身份号码": Col(kind="text"), "判定依据": Col(wrap=True, width=60),
+                          "提示": Col(wrap=True, width=40), "引导结果": Col(width=14), "经办人": Col(width=10),
+                          "日期": Col(kind="date", width=12), "备注": Col(width=20)})
+
+
+def test_the_summary_sheet_fits_one_page_wide_at_reading_size(tmp_path):
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "s.xlsx", [Sheet("汇总", summary_frame(), title=TITLE)]))["汇总"]
+    widths = [ws.column_dimensions[xlsxwriter.utility.xl_col_to_name(j)].width for j in range(16)]
+    assert all(w <= writer.NUMBER_MAX_WIDTH + 1 for w in widths[1:])  # numbers are narrow, their headers wrap
+    assert sum(widths) <= writer.FIT_MAX_WIDTH  # so one page wide is at least 75 %
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth or 1) == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.page_setup.orientation == "landscape"
+    assert ws.print_title_cols is None
+    header = ws.row_dimensions[2].height
+    assert header and header >= 3 * writer.LINE_HEIGHT  # "05 农村零转移就业原建档立卡贫困家庭人员" on several lines
+    assert ws.cell(2, 6).alignment.wrap_text
+
+
+def test_a_sheet_too_wide_for_one_page_prints_side_by_side_with_its_first_column(tmp_path):
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "l.xlsx", [list_sheet()]))["引导申请名单"]
+    widths = [ws.column_dimensions[xlsxwriter.utility.xl_col_to_name(j)].width for j in range(11)]
+    assert sum(widths) > writer.FIT_MAX_WIDTH
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (2, 0)  # two pages wide, as many tall as needed
+    assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$1:$2"
+    assert ws.page_setup.pageOrder == "overThenDown"  # a row's two halves are printed one after the other
+
+
+@pytest.mark.parametrize(("widths", "pages"), [
+    ([writer.FIT_MAX_WIDTH], 1),
+    ([10, writer.FIT_MAX_WIDTH - 10], 1),
+    ([10, writer.FIT_MAX_WIDTH - 9], 2),
+    ([10] + [writer.FIT_MAX_WIDTH - 10] * 2, 2),
+    ([10] + [writer.FIT_MAX_WIDTH - 10] * 2 + [1], 3),
+    ([], 1),
+])
+def test_pages_wide_keeps_at_least_the_minimum_scale(widths, pages):
+    assert writer.pages_wide(widths) == pages
+
+
+def test_wrapped_rows_are_as_tall_as_their_lines(tmp_path):
+    df = pd.DataFrame({"序号": [1, 2, 3, 4], "判定依据": ["短", "第一行\n第二行\n第三行", "中" * 300,
+                                                       "户号 441803102000170，" * 6]})
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "h.xlsx", [Sheet("表", df, columns={
+        "判定依据": Col(wrap=True, width=40)})]))["表"]
+    assert ws.row_dimensions[3].height is None  # one line: the default height
+    assert ws.row_dimensions[4].height == 3 * writer.LINE_HEIGHT + writer.ROW_PADDING  # explicit line breaks
+    per_line = (40 - 1) * writer.LINE_FILL  # 600 display columns
+    assert ws.row_dimensions[5].height == np.ceil(600 / per_line) * writer.LINE_HEIGHT + writer.ROW_PADDING
+    assert ws.row_dimensions[6].height >= 4 * writer.LINE_HEIGHT  # 132 columns with unbreakable numbers: 4+ lines
+    assert writer.LINE_HEIGHT >= 16  # 11-point CJK text needs more than Excel's 15-point default line

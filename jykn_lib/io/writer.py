@@ -26,7 +26,13 @@ API (to be implemented; callers rely on exactly this):
 
 Layout of every sheet: row 1 the title, row 2 the header (bold, frozen below it, autofilter), data from row 3;
 identity numbers and phones as text cells; dates as real Excel dates (yyyy-mm-dd); column widths fitted to Chinese text
-(a CJK character counts as two); A4 landscape, fit to one page wide, header rows repeated on every printed page.
+(a CJK character counts as two; a number column is as wide as its numbers and its header wraps); rows of wrapped text
+as tall as their lines; A4 landscape with the title and header rows repeated on every printed page.
+
+Print width (decided for readability): a sheet is fitted to as few pages wide as keep it at 75 % or more — one page
+when its columns add up to at most :data:`FIT_MAX_WIDTH` characters; a wider one over two or more pages side by side,
+printed left to right before top to bottom, with its first column (镇街, 序号 …) repeated on every page. It is never
+shrunk below reading size to squeeze it onto one page.
 
 Optional extras: ``Col(width=, required=, num_format=, wrap=)`` (``required`` paints the header red),
 ``Sheet(highlight_color=, input_rows=)`` (``input_rows`` stretches dropdowns below the data, for blank templates),
@@ -49,10 +55,10 @@ import datetime as dt
 import os
 import re
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -62,11 +68,12 @@ from xlsxwriter.utility import xl_col_to_name
 from ..files import atomic_path
 from .crypto import PasswordError, encrypt_file, password_from_env_or_file
 
-__all__ = ["Col", "Sheet", "write_workbook", "password_from_env_or_file", "PasswordError", "text_width"]
+__all__ = ["Col", "PasswordError", "Sheet", "password_from_env_or_file", "text_width", "write_workbook"]
 
 KINDS = ("text", "date", "int", "number", "auto")
 DATE_FORMAT = "yyyy-mm-dd"
 MIN_WIDTH, MAX_WIDTH = 6, 60
+NUMBER_MAX_WIDTH = 10  # a number column's header wraps rather than widening it beyond this
 EXCEL_ROWS = 1_048_576
 HIGHLIGHT = "#FFC7CE"  # light red
 LIST_SHEET = "下拉选项"  # hidden sheet for dropdown lists longer than Excel's 255-character inline limit
@@ -195,15 +202,16 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
     top = 0 if sheet.bare else 1  # the header row (0-based); the title, if any, is above it
     if sheet.bare and sheet.title:
         raise ValueError(f"工作表“{sheet.name}”没有标题行（bare），不能写标题")
+    widths = [c.width or _fit_width(h, vals, kind) for h, c, vals, kind in zip(headers, cols, values, kinds)]
     title_fmt = wb.add_format({"bold": True, "font_size": 14, "valign": "vcenter"})
     base = {"border": 1, "valign": "vcenter"}
     plain, marked = [], []
-    for j, (h, c, kind, vals) in enumerate(zip(headers, cols, kinds, values)):
+    for j, (c, kind) in enumerate(zip(cols, kinds)):
         props = {"num_format": c.num_format or _NUM_FORMAT[kind]}
         if sheet.protect and c.editable:
             props["locked"] = False
         # The column format (no border) covers rows below the table: typed-in IDs stay text, answers stay editable.
-        ws.set_column(j, j, c.width or _fit_width(h, vals, kind), wb.add_format(props))
+        ws.set_column(j, j, widths[j], wb.add_format(props))
         props.update(base, text_wrap=c.wrap)
         plain.append(wb.add_format(props))
         marked.append(wb.add_format(dict(props, bg_color=sheet.highlight_color)))
@@ -219,11 +227,13 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
     head = {"bold": True, "border": 1, "bg_color": "#D9D9D9", "align": "center", "valign": "vcenter",
             "text_wrap": True}
     head_fmt, head_req = wb.add_format(head), wb.add_format(dict(head, font_color="#C00000"))
+    header_lines = max((_lines(pd.Series([h]), w)[0] for h, w in zip(headers, widths)), default=1)
+    if header_lines > 1:  # wrapped headers (number columns): Excel and LibreOffice would show one line
+        ws.set_row(1, header_lines * LINE_HEIGHT + ROW_PADDING)
     for j, (h, c) in enumerate(zip(headers, cols)):
         ws.write_string(top, j, h, head_req if c.required else head_fmt)
 
-    heights = _row_heights(cols, values, [c.width or _fit_width(h, v, k) for h, c, v, k in
-                                          zip(headers, cols, values, kinds)], n)
+    heights = _row_heights(cols, values, widths, n)
     ws_string, ws_number, ws_blank = ws.write_string, ws.write_number, ws.write_blank
     for i, row in enumerate(zip(*values)):
         r = i + top + 1
@@ -254,7 +264,11 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.repeat_rows(0, top)
-    ws.fit_to_pages(1, 0)
+    pages = pages_wide(widths)
+    ws.fit_to_pages(pages, 0)
+    if pages > 1:  # too wide for one page at reading size: pages side by side, the first column on each
+        ws.repeat_columns(0, 0)
+        ws.print_across()
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
     if sheet.mark:
@@ -265,7 +279,38 @@ def _write_sheet(wb, sheet: Sheet, lists: list[list[str]]) -> None:
 
 
 _NUM_FORMAT = {"text": "@", "date": DATE_FORMAT, "int": "0", "number": "General"}
-LINE_HEIGHT = 15.0  # points per line of 11-point text
+# Row heights. Excel and LibreOffice keep an explicit height, so it must hold every line: a line of 11-point Chinese
+# text is about 16.5 points high in the CJK fonts (DengXian, Noto Sans CJK), and a line holds fewer characters than the
+# column width says, because words and numbers ("粤人社规〔2023〕11号") are not broken and the cell has margins.
+LINE_HEIGHT = 16.5  # points per line of 11-point CJK text
+ROW_PADDING = 3.0  # points above and below the lines
+LINE_FILL = 0.95  # share of a line that wrapped text fills: unbreakable numbers and words leave a gap at line ends
+# A4 landscape, 0.4-inch margins: about 140 characters of column width at 100 %; fitted down to 75 % at most.
+PAGE_WIDTH = 140.0
+MIN_PRINT_SCALE = 0.75
+FIT_MAX_WIDTH = PAGE_WIDTH / MIN_PRINT_SCALE
+
+
+def pages_wide(widths: Sequence[float]) -> int:
+    """Pages side by side a sheet of these column widths prints on, at :data:`MIN_PRINT_SCALE` or more (the first
+    column is repeated on each page after the first)."""
+    total = float(sum(widths))
+    if total <= FIT_MAX_WIDTH or not widths:
+        return 1
+    first = float(widths[0])
+    return int(np.ceil((total - first) / max(FIT_MAX_WIDTH - first, 1.0)))
+
+
+def _lines(text: pd.Series, width: float) -> np.ndarray:
+    """Lines each text takes in a column ``width`` characters wide (explicit line breaks count), vectorised."""
+    text = text.astype(object).where(text.notna(), "").astype(str)
+    if not len(text):
+        return np.zeros(0)
+    parts = text.str.split("\n").explode()
+    display = (parts.str.len() + parts.str.count(_WIDE)).to_numpy(dtype=float)
+    capacity = max((width - 1.0) * LINE_FILL, 1.0)
+    per_part = pd.Series(np.maximum(np.ceil(display / capacity), 1.0), index=parts.index)
+    return per_part.groupby(level=0, sort=False).sum().reindex(text.index).to_numpy()
 
 
 def _row_heights(cols: Sequence[Col], values, widths: Sequence[float], n: int) -> np.ndarray:
@@ -274,10 +319,8 @@ def _row_heights(cols: Sequence[Col], values, widths: Sequence[float], n: int) -
     for c, vals, width in zip(cols, values, widths):
         if not c.wrap or not n:
             continue
-        text = pd.Series(vals, dtype=object).fillna("").astype(str)
-        display = (text.str.len() + text.str.count(_WIDE)).to_numpy(dtype=float)
-        lines = np.maximum(lines, np.ceil(display / max(width - 1.0, 1.0)))
-    return np.where(lines > 1, lines * LINE_HEIGHT, 0.0)
+        lines = np.maximum(lines, _lines(pd.Series(vals, dtype=object).reset_index(drop=True), width))
+    return np.where(lines > 1, lines * LINE_HEIGHT + ROW_PADDING, 0.0)
 
 
 def _validation(options: Sequence[object], lists: list[list[str]]) -> dict:
@@ -303,10 +346,9 @@ def _mask(highlight, df: pd.DataFrame) -> np.ndarray:
 
 def _fit_width(header: str, values: list, kind: str) -> float:
     head = text_width(pd.Series([header])) + 3  # room for the bold font and the filter button
-    if kind == "date":
-        body = 10
-    else:
-        body = text_width(pd.Series(values, dtype=object)) if values else 0
+    body = 10 if kind == "date" else (text_width(pd.Series(values, dtype=object)) if values else 0)
+    if kind in ("int", "number"):  # counts under long names ("05 农村零转移就业原建档立卡贫困家庭人员"): the header wraps
+        head = min(head, NUMBER_MAX_WIDTH)
     return float(min(MAX_WIDTH, max(MIN_WIDTH, head, body + 2)))
 
 

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jykn_lib.dates import to_date
-from jykn_lib.params import REPO_ROOT, params_dir
+from jykn_lib.params import DATA_ROOT, REPO_ROOT, params_dir
 
 DISTRICT = "全区"  # the town value of a district-wide run
 DISTRICT_DIR = "区汇总"  # its folder under <out>/<quarter>/
@@ -195,7 +195,7 @@ class NotebookEntry(BaseModel):
     @property
     def path(self) -> Path:
         p = Path(self.file)
-        return p if p.is_absolute() else REPO_ROOT / p
+        return p if p.is_absolute() else DATA_ROOT / p  # notebooks/ ships with params/ (an installed wheel too)
 
     @property
     def stem(self) -> str:
