@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("jykn_lib.commands.check", "读取数据文件夹中的全部来源，逐来源报告读入、使用和剔除行数，输出数据检查报告"),
     "templates": ("jykn_lib.commands.templates", "生成每个来源的空白填报模板（表头、示例行、下拉选项、填写说明）"),
     "synth": ("jykn_lib.commands.synth", "生成合成清新区的全部输入数据（含答案清单 synth_manifest.json）"),
+    "cache": ("jykn_lib.commands.cache", "查看或清除已解析输入文件的缓存（同一文件只解析一次，供全部 Notebook 和镇街使用）"),
     "app": ("jykn_lib.commands.app", "在本机浏览器中打开即时查询页面（人员查询、资格测算、名单筛选；Voilà，仅 127.0.0.1）"),
 }
 

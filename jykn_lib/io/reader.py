@@ -48,6 +48,7 @@ from pandas._libs import lib
 from ..contract import EXAMPLE_ID, TEMPLATE_PREFIX, Contract, Source, load_contract, normalize_header
 from . import problems as P
 from .cells import DTYPES, Cells, Context, blank_mask, parse
+from .cache import Entry, ReadCache
 from .engines import (CELL_ERROR, FORMULA_NO_VALUE, HEADER_SCAN_ROWS, FileError, Sheet, decode_text, guarded,
                       open_sheets)
 from .schema import failures
@@ -161,12 +162,13 @@ class DataSet:
 
 
 # ------------------------------------------------------------------------------------------------------ entry points
-def read_folder(data_dir, as_of=None, only: Iterable[str] | None = None) -> DataSet:
-    """Read every source found in ``data_dir`` (files named after their source; subfolders are not read)."""
+def read_folder(data_dir, as_of=None, only: Iterable[str] | None = None, cache: ReadCache | None = None) -> DataSet:
+    """Read every source found in ``data_dir`` (files named after their source; subfolders are not read).
+    With ``cache`` (jykn_lib.io.cache) a file parsed before, under the same contract and reader, is loaded instead."""
     root = Path(data_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"数据文件夹不存在：{root}")
-    return _read(sorted(root.iterdir(), key=lambda p: p.name), root, as_of, only, None)
+    return _read(sorted(root.iterdir(), key=lambda p: p.name), root, as_of, only, None, cache)
 
 
 def read_files(paths: Iterable, as_of=None, only: Iterable[str] | None = None, source: str | None = None) -> DataSet:
@@ -174,7 +176,8 @@ def read_files(paths: Iterable, as_of=None, only: Iterable[str] | None = None, s
     return _read([Path(p) for p in paths], None, as_of, only, source)
 
 
-def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None) -> DataSet:
+def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
+          cache: ReadCache | None = None) -> DataSet:
     contract = load_contract()
     as_of = _as_date(as_of)
     requested = list(contract.sources) if only is None else list(only)
@@ -222,7 +225,7 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None)
         results: list[FileResult] = []
         for path, rel in zip(files, rels):
             try:
-                sheets, refusals = _read_file(src, path, rel, ctx, log, ignored)
+                sheets, refusals = _read_file_once(src, path, rel, ctx, log, ignored, cache)
             except FileError as exc:
                 _refuse(ds, name, exc.message)
                 log.add(source=src.title, file=rel, rule=exc.rule, message=exc.message, action=P.FILE_SKIPPED)
@@ -437,6 +440,25 @@ class FileResult:
     @property
     def place(self) -> tuple[str, str]:
         return self.row["文件"], self.row["工作表"]
+
+
+def _read_file_once(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLog, ignored: list,
+                    cache: ReadCache | None) -> tuple[list[FileResult], list[tuple[str, str]]]:
+    """``_read_file`` through the cache: the entry of the same bytes, contract and reader, else parse and keep it.
+    Both ways the file's 问题数据 rows reach ``log`` as one frame, so a cached read reports exactly as a fresh one."""
+    entry = None
+    if cache is not None:
+        key = cache.key(src.name, path, rel, ctx.as_of)
+        entry = cache.load(key)
+    if entry is None:
+        own_log, own_ignored = P.ProblemLog(), []
+        results, refusals = _read_file(src, path, rel, ctx, own_log, own_ignored)
+        entry = Entry(results, refusals, own_log.frame(), own_ignored)
+        if cache is not None:
+            cache.store(key, entry)
+    log.add_frame(entry.problems)
+    ignored.extend(entry.ignored)
+    return entry.results, entry.refusals
 
 
 def _read_file(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLog,

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..io.cache import ReadCache
 from ..io.reader import DataSet, MissingSourceError, read_folder
 from .results import Result, inputs_fingerprint, load_result, save_result
 
@@ -71,7 +72,9 @@ class Run:
 def read_inputs(setup, analysis: ModuleType) -> Inputs:
     """Read the analysis's sources; a required source missing or any source refused stops the run (in Chinese)."""
     contract = setup.params.contract
-    data = read_folder(setup.data_dir, as_of=setup.as_of, only=analysis.SOURCES)
+    # parse once: every notebook and town of a batch, and later batches, load a file already parsed (jykn_lib.io.cache)
+    data = read_folder(setup.data_dir, as_of=setup.as_of, only=analysis.SOURCES,
+                       cache=ReadCache.for_outputs(setup.out_root))
     data.require(contract.required_sources[analysis.NOTEBOOK])
     refused = [n for n in analysis.SOURCES if n in data.broken]
     if refused:

@@ -1,0 +1,143 @@
+"""Parse once (jykn_lib.io.cache): a cached read is the same DataSet as a fresh one; a changed file, contract or reader
+is parsed again; a damaged entry is parsed again; entries are private; `jykn cache clear` removes them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from jykn_lib.io import cache as C
+from jykn_lib.io.reader import read_folder
+
+HOSTILE = Path(__file__).parent / "data" / "hostile"
+
+
+def assert_same(a, b) -> None:
+    """Every field of two DataSets equal: tables with their dtypes, 问题数据 in its order, the files table, notes."""
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, dict) and x and isinstance(next(iter(x.values())), pd.DataFrame):
+            assert list(x) == list(y), f.name
+            for k in x:
+                pd.testing.assert_frame_equal(x[k], y[k], check_exact=True, obj=f"{f.name}[{k}]")
+        elif isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, check_exact=True, obj=f.name)
+        else:
+            assert x == y, f.name
+
+
+@pytest.fixture(scope="module")
+def as_of(synth_manifest):
+    return dt.date.fromisoformat(synth_manifest["generator"]["as_of"])
+
+
+def test_a_cached_read_of_the_district_is_the_fresh_read(synth_district, as_of, tmp_path):
+    fresh = read_folder(synth_district, as_of=as_of)
+    cache = C.ReadCache(tmp_path / "cache")
+    first = read_folder(synth_district, as_of=as_of, cache=cache)
+    n_files = int(fresh.files["文件"].nunique())
+    assert (cache.hits, cache.misses) == (0, n_files)
+    again = C.ReadCache(tmp_path / "cache")
+    second = read_folder(synth_district, as_of=as_of, cache=again)
+    assert (again.hits, again.misses) == (n_files, 0)
+    assert_same(fresh, first)
+    assert_same(fresh, second)
+    # another base date is another key (the identity check compares birth dates with it)
+    other = C.ReadCache(tmp_path / "cache")
+    read_folder(synth_district, as_of=as_of - dt.timedelta(days=1), cache=other)
+    assert other.hits == 0
+
+
+def _folder(tmp_path: Path) -> Path:
+    """A small data folder of hostile files: a CSV in GBK, a WPS xlsx, an error cell … (tests/data/hostile)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for p in sorted(HOSTILE.glob("失业登记*"))[:3] + sorted(HOSTILE.glob("户籍人口*"))[:2]:
+        shutil.copy(p, data / p.name)
+    assert len(list(data.iterdir())) >= 3
+    return data
+
+
+def test_a_changed_file_is_parsed_again_and_only_that_file(tmp_path):
+    data = _folder(tmp_path)
+    cache_dir = tmp_path / "cache"
+    read_folder(data, cache=C.ReadCache(cache_dir))
+    csv = next(p for p in sorted(data.iterdir()) if p.suffix == ".csv")
+    before = read_folder(data, cache=C.ReadCache(cache_dir))
+    lines = csv.read_bytes().rstrip(b"\r\n").splitlines(keepends=True)
+    csv.write_bytes(b"".join(lines[:-1]))  # the town's file sent again, one row shorter
+    cache = C.ReadCache(cache_dir)
+    after = read_folder(data, cache=cache)
+    unreadable = before.files.loc[before.files["状态"].str.startswith("未读取"), "文件"].nunique()  # never kept
+    assert cache.misses == 1 + unreadable and cache.hits == len(list(data.iterdir())) - 1 - unreadable
+    assert_same(after, read_folder(data))  # what the changed file now says, exactly as a fresh read
+    rows = (lambda d: d.files.loc[d.files["文件"] == csv.name, "读入行数"].sum())
+    assert rows(after) == rows(before) - 1
+
+
+def test_a_new_contract_or_reader_is_another_key(tmp_path, monkeypatch):
+    data = _folder(tmp_path)
+    path = next(p for p in data.iterdir())
+    cache = C.ReadCache(tmp_path / "cache")
+    key = cache.key("unemployment", path, path.name, None)
+    monkeypatch.setattr(C, "params_fingerprint", lambda root=None: "another contract")
+    assert cache.key("unemployment", path, path.name, None) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(C, "reader_fingerprint", lambda: "another reader")
+    assert cache.key("unemployment", path, path.name, None) != key
+    monkeypatch.undo()
+    assert cache.key("unemployment", path, path.name, None) == key
+    assert cache.key("hukou", path, path.name, None) != key
+
+
+def test_the_parameter_fingerprint_follows_an_edit(tmp_path):
+    root = tmp_path / "params"
+    (root / "contract").mkdir(parents=True)
+    (root / "contract" / "value_synonyms.yaml").write_text("登记状态: {有效: [在册]}\n", encoding="utf-8")
+    before = C.params_fingerprint(root)
+    (root / "contract" / "value_synonyms.yaml").write_text("登记状态: {有效: [在册, 正常]}\n", encoding="utf-8")
+    assert C.params_fingerprint(root) != before
+
+
+def test_a_damaged_entry_is_parsed_again_and_entries_are_private(tmp_path):
+    data = _folder(tmp_path)
+    cache_dir = tmp_path / "cache"
+    fresh = read_folder(data, cache=C.ReadCache(cache_dir))
+    entries = sorted((cache_dir / C.READ_DIR).glob("*/*"))
+    assert entries and all(stat.S_IMODE(e.stat().st_mode) == 0o700 for e in entries)
+    files = [p for e in entries for p in e.iterdir()]
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+    victim = next(p for p in files if p.name.startswith("used_"))
+    victim.write_bytes(victim.read_bytes()[:20])  # a run killed while another wrote? the rename makes it whole —
+    cache = C.ReadCache(cache_dir)  # but a disk can still damage a file: it is parsed again, never half-used
+    assert_same(fresh, read_folder(data, cache=cache))
+    assert cache.misses >= 1
+
+
+def test_the_cache_can_be_turned_off(monkeypatch, tmp_path):
+    monkeypatch.setenv(C.DISABLE_ENV, "1")
+    assert C.ReadCache.for_outputs(tmp_path) is None
+    monkeypatch.delenv(C.DISABLE_ENV)
+    assert C.ReadCache.for_outputs(tmp_path).root == tmp_path / ".jykn" / "cache"
+
+
+def test_jykn_cache_show_and_clear(tmp_path):
+    data = _folder(tmp_path)
+    out = tmp_path / "outputs"
+    ds = read_folder(data, cache=C.ReadCache.for_outputs(out))
+    parsed = ds.files.loc[~ds.files["状态"].str.startswith("未读取"), "文件"].nunique()  # an unreadable file is not kept
+    jykn = [sys.executable, "-m", "jykn_lib.cli"]
+    shown = subprocess.run([*jykn, "cache", "show", "--out", str(out)], capture_output=True, text=True, check=True)
+    assert f"{parsed} 个文件的解析结果" in shown.stdout
+    cleared = subprocess.run([*jykn, "cache", "clear", "--out", str(out)], capture_output=True, text=True, check=True)
+    assert "已清除缓存" in cleared.stdout and not (out / ".jykn" / "cache").exists()
+    again = subprocess.run([*jykn, "cache", "clear", "--out", str(out)], capture_output=True, text=True, check=True)
+    assert "没有缓存" in again.stdout
