@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from bench_engine import build  # noqa: E402
+from bench_engine import build
 
-from jykn_lib.analyses.applications import decide_run  # noqa: E402
-from jykn_lib.params import load_parameters  # noqa: E402
-from jykn_lib.rules.applications import decide_applications  # noqa: E402
+from jykn_lib.analyses.applications import decide_run
+from jykn_lib.params import load_parameters
+from jykn_lib.rules.applications import decide_applications
 
 ON = dt.date(2026, 11, 26)
 WRITTEN = ["申请表、身份证、承诺书", "就业困难人员认定申请表、居民身份证、无业承诺书、户口本", "身份证、承诺书",

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_engine import AS_OF, build  # noqa: E402
+from bench_engine import AS_OF, build
 
-from jykn_lib.analyses import ledger_review as L  # noqa: E402
-from jykn_lib.io import problems as P  # noqa: E402
-from jykn_lib.io.reader import DataSet  # noqa: E402
-from jykn_lib.params import load_parameters  # noqa: E402
+from jykn_lib.analyses import ledger_review as L
+from jykn_lib.io import problems as P
+from jykn_lib.io.reader import DataSet
+from jykn_lib.params import load_parameters
 
 
 def enrich(tables: dict, seed: int = 11) -> dict:

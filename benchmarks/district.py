@@ -9,15 +9,12 @@ all its joins at scale.
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 import time
 
 import numpy as np
 import pandas as pd
 
 from jykn_lib.idcard import make_ids
-from jykn_lib.rules.engine import evaluate, evaluate_exits
 
 AS_OF = pd.Timestamp("2026-11-26")
 

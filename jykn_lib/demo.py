@@ -20,9 +20,9 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .periods import Quarter, quarter_range
 
@@ -200,7 +200,7 @@ def run_year(year: Year, first: Quarter | None = None) -> Path:
                 fn(step)
             except DemoError:
                 raise
-            except Exception as exc:  # noqa: BLE001 — any failure stops the year, named with its quarter and step
+            except Exception as exc:  # any failure stops the year, named with its quarter and step
                 raise DemoError(f"{q}“{what}”失败：{type(exc).__name__}：{exc}") from exc
             log(f"{q}：用时 {time.time() - started:.1f} 秒")
     return year.out / str(year.last) / "index.html"

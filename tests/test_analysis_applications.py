@@ -86,7 +86,7 @@ def test_dibao_ended_before_the_decision_refused_on_03_recognised_on_01_saying_s
 
 
 def test_missing_materials_listed_completely_in_one_notice_without_shared_ones(year, apps):
-    out, runs, m = year
+    _out, runs, m = year
     shared = set(m["materials_required"]["shared_by"])
     for case in ("app_missing_materials", "app_missing_materials_early", "app_unknown_material"):
         a = apps[case]
@@ -185,7 +185,7 @@ def test_a_rerun_on_the_same_date_decides_the_same_and_earlier_ones_are_not_redo
 
 
 def test_refusal_notice_text_reasons_and_rehearing_sentence(year, apps):
-    out, runs, _ = year
+    out, _runs, _ = year
     params = load_parameters()
     a = apps["app_no_category"]
     got = _decision(year, a)

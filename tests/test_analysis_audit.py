@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from jykn_lib import demo as D
-from jykn_lib import kit, ledger as L
+from jykn_lib import kit
+from jykn_lib import ledger as L
 from jykn_lib.analyses import audit as A
 from jykn_lib.io import returns as RT
 from jykn_lib.io.reader import read_folder
@@ -123,7 +124,10 @@ def test_next_quarter_starts_from_the_new_ledger_with_its_history(year):
     ds = read_folder(year.data(Q4), as_of=dt.date(2026, 10, 8), only=["ledger"])
     # the versions add no conflict: the only ones are the ledger review's duplicates planted in the base ledger
     base = read_folder(year.base, as_of=dt.date(2026, 10, 8), only=["ledger"])
-    conflicts = (lambda d: set(d.problems.loc[d.problems["规则代码"] == "DUPLICATE_CONFLICT", "原值"]))
+
+    def conflicts(d):
+        return set(d.problems.loc[d.problems["规则代码"] == "DUPLICATE_CONFLICT", "原值"])
+
     assert ds.errors == [] and conflicts(ds) <= conflicts(base)
     exited = kept(year, Q3, "collect")["exits"]
     changed = exited[(exited["台账处理"] == "已变更") & (exited["退出日期"] <= pd.Timestamp("2026-10-08"))]

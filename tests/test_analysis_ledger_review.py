@@ -215,7 +215,7 @@ def _ids(ws, header: str) -> list[str]:
 
 
 def test_each_town_workbook_holds_only_its_own_people(runs, result):
-    out, done = runs
+    out, _done = runs
     findings = result.tables["findings"]
     people = result.tables["people"]
     ledger_town = {}
@@ -249,7 +249,7 @@ def test_each_town_workbook_holds_only_its_own_people(runs, result):
 
 
 def test_district_workbook_and_import_file(runs, result, dataset):
-    out, done = runs
+    out, _done = runs
     d = out / "2026Q4" / "区汇总"
     wb = openpyxl.load_workbook(d / "台账检查汇总_2026Q4.xlsx")
     assert wb.sheetnames[:3] == ["汇总", "问题类型", "问题清单"] and "问题数据" in wb.sheetnames

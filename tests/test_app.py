@@ -122,7 +122,7 @@ def test_jykn_app_in_headless_chromium(served, synth_manifest, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser, driver = _chromium()
-    url, proc, out = served
+    url, proc, _out = served
     case = next(c for c in synth_manifest["cases"] if c["case"] == "e4_three_refusals")
     options = webdriver.ChromeOptions()
     options.binary_location = browser

@@ -51,6 +51,7 @@ def test_the_hostile_file_is_decided_with_its_problems_reported():
 
 def test_the_committed_file_is_what_the_script_builds(tmp_path, monkeypatch):
     import importlib.util
+
     import openpyxl
 
     spec = importlib.util.spec_from_file_location("make_fixtures", HERE / "make_fixtures.py")

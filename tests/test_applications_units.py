@@ -19,7 +19,6 @@ from jykn_lib.rules.applications import load_materials, submitted
 from jykn_lib.synth.applications import decision_dates, publicity
 from jykn_lib.workdays import add_working_days, add_working_days_many, working_days_between
 
-
 # --- 公示 and deadlines in working days ---------------------------------------------------------------------------
 
 def test_publicity_across_the_2026_national_day_and_its_make_up_saturday():

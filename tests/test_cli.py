@@ -215,7 +215,7 @@ def test_synth_force_writes_beside_other_files_and_never_over_them(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "说明.docx").write_bytes(b"notes")
-    code, stdout, stderr = jykn("synth", str(folder), "--people", "1000", "--force")
+    code, _stdout, stderr = jykn("synth", str(folder), "--people", "1000", "--force")
     assert code == 0, stderr
     manifest = json.loads((folder / "synth_manifest.json").read_text(encoding="utf-8"))
     made = {f["file"] for f in manifest["files"]}

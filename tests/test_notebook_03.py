@@ -65,7 +65,7 @@ def test_counts_cell_and_run_info_agree_with_the_answer_key(runs, synth_manifest
 
 
 def test_planted_cases_reach_their_town_workbook(runs):
-    out, executed, cases = runs
+    out, _executed, cases = runs
     for slug, sheet in (("lr_art5_overdue", "帮扶超期"), ("lr_employer_unclaimed", "政策推送")):
         c = cases[slug]
         wb = openpyxl.load_workbook(out / "2026Q4" / c["town"] / f"台账问题清单_2026Q4_{c['town']}.xlsx")

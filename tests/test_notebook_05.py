@@ -53,7 +53,7 @@ def test_the_registered_outputs_are_written(runs):
     for pattern in entry.outputs["district"]:
         found = list(q.glob(pattern.path.format(**fill)))
         assert found and all(p.stat().st_size > 0 for p in found), pattern.path
-    town = [t for t in executed if t != "全区"][0]
+    town = next(t for t in executed if t != "全区")
     for pattern in entry.outputs["town"]:
         assert (q / pattern.path.format(**fill, town=town)).stat().st_size > 0
     assert sorted(p.name for p in (q / "区汇总").glob("认定审核_*.png")) == [

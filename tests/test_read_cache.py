@@ -79,7 +79,9 @@ def test_a_changed_file_is_parsed_again_and_only_that_file(tmp_path):
     unreadable = before.files.loc[before.files["状态"].str.startswith("未读取"), "文件"].nunique()  # never kept
     assert cache.misses == 1 + unreadable and cache.hits == len(list(data.iterdir())) - 1 - unreadable
     assert_same(after, read_folder(data))  # what the changed file now says, exactly as a fresh read
-    rows = (lambda d: d.files.loc[d.files["文件"] == csv.name, "读入行数"].sum())
+    def rows(d):
+        return d.files.loc[d.files["文件"] == csv.name, "读入行数"].sum()
+
     assert rows(after) == rows(before) - 1
 
 

@@ -140,7 +140,7 @@ def test_error_cells_in_xls_and_csv():
     xls = read("低保人员_错误值.xls")
     p = rows_of(xls, "低保人员_错误值.xls").set_index("行号")
     assert p["原值"].to_dict() == {3: "#N/A", 4: "#REF!"}
-    assert "结束日期" == p.loc[4, "列"]  # its blank would mean 仍在享受: rejected, not blanked
+    assert p.loc[4, "列"] == "结束日期"  # its blank would mean 仍在享受: rejected, not blanked
     assert sorted(by_row(xls, "dibao").index) == [2, 5]
     csv = read("社保缴费_错误值.csv")
     t = by_row(csv, "contributions")

@@ -34,5 +34,5 @@ def test_a_label_naming_a_later_parameter_does_not_break_earlier_dates(tmp_path)
     early = load_reasons(params, dt.date(2026, 11, 26))
     assert early["X_UNDER_AGE"].label == "未满16周岁"
     with pytest.raises(ParameterError, match="尚无取值"):
-        early["T_LATER"].label
+        _ = early["T_LATER"].label
     assert load_reasons(params, dt.date(2027, 1, 1))["T_LATER"].label == "超过45天"

@@ -159,7 +159,7 @@ def test_issued_workbook_has_dropdowns_deadline_and_only_its_town(issued_books):
             col = str(dv.sqref).split(":")[0].rstrip("0123456789")
             lists[header[openpyxl.utils.column_index_from_string(col) - 1]] = (dv.formula1, str(dv.sqref))
         assert set(lists) == {"核实结果", "退出原因", "核实方式"}
-        for name, (formula, ref) in lists.items():
+        for name, (_formula, ref) in lists.items():
             assert ref.endswith(str(2 + n)), (name, ref)  # the answer cells of every data row
         assert lists["核实结果"][0] == '"仍符合条件,建议退出,无法联系"'
         options = lists["退出原因"][0].strip('"').split(",")  # inline (within Excel's 255 characters)
@@ -207,8 +207,9 @@ def test_run_options_phase_and_returns(tmp_path):
     code, _, err = _jykn("run", "--quarter", "2026Q4", "--data", str(data), "--phase", "collect",
                          "--returns", str(tmp_path / "nope"))
     assert code == 2 and "不存在" in err
-    from jykn_lib.commands.run import audit_extra
     import argparse
+
+    from jykn_lib.commands.run import audit_extra
 
     extra, as_of = audit_extra(argparse.Namespace(quarter="2026Q4", as_of=None, phase="collect", returns=str(tmp_path)))
     assert extra == {"phase": "collect", "returns_dir": str(tmp_path.resolve())} and as_of == "2026-10-30"

@@ -58,7 +58,7 @@ def digit_hash_text() -> bytes:
     (it looks like an identity number). Found by counting, the same every time."""
     n = 0
     while True:
-        data = f"备注 {n}\n".encode("utf-8")
+        data = f"备注 {n}\n".encode()
         if DIGITS.search(hashlib.sha256(data).hexdigest()):
             return data
         n += 1

@@ -251,7 +251,7 @@ def test_an_interrupted_batch_stops_everything_and_says_so(data, tmp_path, how, 
 
 def test_a_killed_batch_takes_its_workers_along_and_the_next_run_cleans_up(data, tmp_path):
     out = tmp_path / "out"
-    proc, scope, kernel = start_slow(data, out)
+    proc, scope, _kernel = start_slow(data, out)
     tree = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
     os.kill(proc.pid, signal.SIGKILL)  # no clean-up possible in the batch itself
     proc.communicate(timeout=30)

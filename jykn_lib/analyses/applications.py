@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -70,14 +71,15 @@ class ApplicationsResult(K.Result):
     """``decisions``: one row per application decided in this run; ``completed``: earlier 拟认定 whose 公示 has ended
     by as_of (recognised, or sent to manual review on an objection); ``sources``."""
 
-    descriptions = {
+    descriptions: ClassVar[dict[str, str]] = {
         "decisions": "本次审核的每份申请：申请人、受理镇街、申报类别、结论（conclusion）、认定类别、理由与依据、所缺材料、"
                      "审核期限、公示期和认定日期（拟认定的）",
         "reasons": "本次审核每份申请显示的理由：申请编号、理由代码、中文理由和依据（告知书和审核结果据此书写）",
         "completed": "此前拟认定、到本次基准日公示已期满的申请：无异议的准予认定（记入新台账版本），有异议的转人工核实",
         "sources": "数据来源：各来源的读取状态、文件数和行数，以及未提供时无法判断的事项",
     }
-    town_columns = {"decisions": "town", "completed": "town", "reasons": "town", "sources": None}
+    town_columns: ClassVar[dict[str, str | None]] = {"decisions": "town", "completed": "town", "reasons": "town",
+                                                     "sources": None}
 
     @property
     def decisions(self) -> pd.DataFrame:

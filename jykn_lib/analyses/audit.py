@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ class AuditResult(K.Result):
     """The kept tables of one phase (docs/audit.md lists their columns): issue — ``people``, ``issued``, ``direct``;
     collect — also ``returned``, ``files``, ``problems``, ``outcome``, ``exits``, ``changes``, ``ledger``."""
 
-    descriptions = {
+    descriptions: ClassVar[dict[str, str]] = {
         "people": "审验对象：基准日台账有效的每个人，退出信号（代码）、区直接办理的、送镇街核实的及处理方式",
         "issued": "下发核实的行：核实编号（镇街返回时按此匹配）、系统列、系统提示、信号代码",
         "direct": "区级直接办理的退出（E1、D1）：代码、证据、事件日期（季度内稍后退休的为退休日期）",
@@ -74,7 +75,7 @@ class AuditResult(K.Result):
         "ledger": "审验后的台账（数据契约字段，一次认定一行）",
         "sources": "数据来源：各来源的读取状态、文件数和行数，以及未提供时无法判断的事项",
     }
-    town_columns = {"sources": None}
+    town_columns: ClassVar[dict[str, str | None]] = {"sources": None}
 
     @property
     def phase(self) -> str:
@@ -186,7 +187,8 @@ def issue(tables, setup) -> AuditResult:
     base = str(params["rules.general.women_default_base"].at(as_of))
     retire_text = retire.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
     extra = pd.DataFrame({"row": np.flatnonzero(later_town), "code": "E1", "kind": "exit",
-                          "evidence": "将于 " + retire_text[later_town] + f" 达到法定退休年龄（台账未记录女性退休基准，按{base}岁基准计算，请核实）"})
+                          "evidence": "将于 " + retire_text[later_town]
+                          + f" 达到法定退休年龄（台账未记录女性退休基准，按{base}岁基准计算，请核实）"})
     direct_mask = pd.Series(False, index=long.index)
     for code in params["rules.exits.direct_codes"].at(as_of):  # which (row, code) pairs are direct (engine's summary)
         rows = np.flatnonzero(s["direct"].str.contains(rf"(?:^|,){code}(?:,|$)", regex=True).to_numpy())
@@ -370,7 +372,7 @@ def collect(inputs, setup) -> AuditResult:
                "outcome": rec.outcome, "exits": table, "changes": history,
                "ledger": after.drop(columns=["_file", "_row"], errors="ignore")}
     meta = {"as_of": as_of.isoformat(), "phase": COLLECT, "issue_date": first.meta.get("as_of"),
-            "due": due.isoformat(), "version": f"{q}定期审验", "changes_this_version": int(len(log)),
+            "due": due.isoformat(), "version": f"{q}定期审验", "changes_this_version": len(log),
             "returns_dir": str(extra.get("returns_dir", ""))}
     return AuditResult(tables_, meta)
 

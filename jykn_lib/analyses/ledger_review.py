@@ -14,6 +14,7 @@ Semantics and decisions: docs/ledger_review.md.
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ IMPORT_NAME = "服务跟踪情况-就业困难人员导入_{quarter}_{scope}.xls
 class LedgerReviewResult(K.Result):
     """The review of the ledger on ``as_of``: findings, people, plan, push, posts, post_towns (and sources)."""
 
-    descriptions = {
+    descriptions: ClassVar[dict[str, str]] = {
         "findings": "问题清单：每个问题一行（问题代码、类别、中文说明、依据），及其所在的台账（或公益性岗位）文件和 Excel 行号",
         "people": "基准日有效的每个已认定人员一行：台账字段、第五条服务、跟踪回访、就业状态、分级（台账与规则）、E4/E10 事实、政策",
         "plan": "第五条帮扶服务计划：每人每项服务一行（应完成、期限内完成、至今完成、期限、状态）",
@@ -80,7 +81,7 @@ class LedgerReviewResult(K.Result):
         "post_towns": "公益性岗位按镇街：岗位数、在岗、空岗、安置已认定和未认定人员、报送情况",
         "sources": "数据来源：各来源的读取状态、文件数和行数，以及未提供时无法判断的事项",
     }
-    town_columns = {"sources": None}
+    town_columns: ClassVar[dict[str, str | None]] = {"sources": None}
 
     @property
     def as_of(self) -> dt.date:
@@ -823,7 +824,8 @@ def _followup_sheet(setup, result, scope) -> Sheet:
                  columns={"公民身份号码": _TEXT, "联系电话": _TEXT, "待办事项": _WRAP,
                           "下次跟踪期限": Col(kind="date"), "最近成功跟踪日期": Col(kind="date"),
                           "帮扶计划期限": Col(kind="date"), "最后有效联系日期": Col(kind="date")},
-                 note_lines=[f"需要跟踪的 {len(table)} 人：超期未跟踪、{horizon}个工作日内到期的服务和跟踪，以及近期多次拒绝服务或失联的人员。"
+                 note_lines=[f"需要跟踪的 {len(table)} 人：超期未跟踪、{horizon}个工作日内到期的服务和跟踪，"
+                             "以及近期多次拒绝服务或失联的人员。"
                              if len(table) else "本期无待跟踪人员（0人）。",
                              "成功跟踪指服务结果为“" + "、".join(setup.params["rules.services.followup_success_results"]
                                                           .at(setup.as_of)) + "”的帮扶记录。"],

@@ -46,7 +46,8 @@ def add_arguments(parser):
                                                    "写 returns 时为模拟镇街填写审验核实表（见 --issued）")
     parser.add_argument("--issued", metavar="DIR", default=None,
                         help="returns：下发的审验核实表所在的季度输出文件夹（如 outputs/2026Q4）")
-    parser.add_argument("--data", metavar="DIR", default=None, help="returns：合成数据文件夹（读取其 synth_manifest.json 中镇街知道的情况）")
+    parser.add_argument("--data", metavar="DIR", default=None,
+                        help="returns：合成数据文件夹（读取其 synth_manifest.json 中镇街知道的情况）")
     parser.add_argument("--out", metavar="DIR", default=None, help="returns：填好的核实表和 returns_truth.json 的输出文件夹")
     parser.add_argument("--people", type=int, default=d["people"], metavar="N",
                         help=f"户籍人口规模（默认 {d['people']}；真实清新区约 620000）")

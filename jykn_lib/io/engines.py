@@ -26,9 +26,9 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -114,7 +114,7 @@ def guarded(rel: str, suffix: str, fn: Callable):
         return fn()
     except FileError:
         raise
-    except Exception as exc:  # noqa: BLE001 — engines raise many kinds on damaged files; all are the file's problem
+    except Exception as exc:  # engines raise many kinds on damaged files; all are the file's problem
         raise engine_error(rel, suffix, exc) from exc
 
 
@@ -147,7 +147,7 @@ def open_sheets(path: Path, rel: str) -> tuple[list[Sheet], str, bool]:
     if kind == "xls":
         try:
             return _calamine_sheets(path, "xls"), "", False
-        except Exception:  # noqa: BLE001 — old .xls files calamine cannot open: xlrd reads them
+        except Exception:  # old .xls files calamine cannot open: xlrd reads them
             return guarded(rel, ".xls", lambda: _xlrd_sheets(path)), "", False
     return guarded(rel, ".xlsx", lambda: _calamine_sheets(path, "xlsx")), "", False
 
@@ -192,7 +192,7 @@ def _encrypted(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:
             return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
-    except Exception:  # noqa: BLE001 — not an Office file msoffcrypto knows: let the readers try
+    except Exception:  # not an Office file msoffcrypto knows: let the readers try
         return False
 
 
@@ -213,7 +213,7 @@ def _calamine_sheets(path: Path, kind: str) -> list[Sheet]:
         sheet = wb.get_sheet_by_name(name)
         try:
             merged = list(sheet.merged_cell_ranges or [])
-        except Exception:  # noqa: BLE001 — some formats carry no merge information
+        except Exception:  # some formats carry no merge information
             merged = []
         if kind == "xlsx":
             hidden = lambda n=name: _xlsx_hidden(path, parts().get(n))  # noqa: E731

@@ -161,7 +161,7 @@ def import_frame(people: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
             if unmapped:
                 raise ParameterError(f"导入模板对照 {mapping.path} 的列“{col.header}”（{col.field}）没有写出这些取值的"
                                      f"对应代码：{'、'.join(unmapped)}。请在 values 中补上，不会按空白或原值猜测。")
-            values = text.map(lambda v: None if v is None else col.values[v])
+            values = text.map(lambda v, col=col: None if v is None else col.values[v])
         elif col.format is not None:
             day = pd.to_datetime(values, errors="coerce")
             values = day.dt.strftime(col.format).astype(object).where(day.notna(), None)

@@ -47,10 +47,9 @@ from pandas._libs import lib
 
 from ..contract import EXAMPLE_ID, TEMPLATE_PREFIX, Contract, Source, load_contract, normalize_header
 from . import problems as P
-from .cells import DTYPES, Cells, Context, blank_mask, parse
 from .cache import Entry, ReadCache
-from .engines import (CELL_ERROR, FORMULA_NO_VALUE, HEADER_SCAN_ROWS, FileError, Sheet, decode_text, guarded,
-                      open_sheets)
+from .cells import DTYPES, Cells, Context, blank_mask, parse
+from .engines import CELL_ERROR, FORMULA_NO_VALUE, HEADER_SCAN_ROWS, FileError, Sheet, decode_text, guarded, open_sheets
 from .schema import failures
 
 __all__ = ["DataSet", "FileError", "MissingSourceError", "decode_text", "read_files", "read_folder"]
@@ -502,7 +501,10 @@ class Issues:
         if not len(pos):
             return
         n = len(pos)
-        as_array = (lambda x: np.asarray(x, dtype=object) if not isinstance(x, str) else np.full(n, x, dtype=object))
+
+        def as_array(x):
+            return np.asarray(x, dtype=object) if not isinstance(x, str) else np.full(n, x, dtype=object)
+
         self.parts.append((pos, label, as_array(rules), as_array(messages), as_array(values), kind))
         self.seen.update((int(p), label) for p in pos)
 
@@ -570,7 +572,7 @@ class _Grid:
     field_counts: np.ndarray | None  # CSV read by the csv module: fields per row
 
     @classmethod
-    def load(cls, layout: Layout, rel: str, suffix: str, from_csv: bool) -> "_Grid":
+    def load(cls, layout: Layout, rel: str, suffix: str, from_csv: bool) -> _Grid:
         sheet, start = layout.sheet, layout.data_start
         mapped = sorted({j for cands in layout.candidates.values() for j, _ in cands})
         width = mapped[-1] + 1
@@ -605,7 +607,7 @@ class _Grid:
             out[p] = True
         return out
 
-    def rows_read(self) -> "_Rows":
+    def rows_read(self) -> _Rows:
         nonblank = self.nonblank()
         wrong = np.zeros(self.n, dtype=bool)
         expected = 0

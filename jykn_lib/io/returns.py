@@ -29,9 +29,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -110,7 +110,7 @@ class Vocabulary:
     names: dict[str, str]  # key of an exit name → code
 
     @classmethod
-    def load(cls, params, on: dt.date) -> "Vocabulary":
+    def load(cls, params, on: dt.date) -> Vocabulary:
         raw = load_yaml(ANSWER_FILE, params.root) or {}
         contract = load_contract(params.root)
         headers: dict[str, str] = {}
@@ -252,7 +252,7 @@ def _read_one(path: Path, vocab: Vocabulary, ctx: Context, clock) -> tuple[pd.Da
             "读取时间": clock().strftime("%Y-%m-%d %H:%M:%S")}
     empty = (_empty_rows(), pd.DataFrame(columns=["文件", "工作表", "行号", "原值"]))
     try:
-        sheets, _encoding, from_csv = open_sheets(path, path.name)
+        sheets, _encoding, _from_csv = open_sheets(path, path.name)
     except FileError as exc:
         return empty[0], {**info, "状态": "无法读取", "说明": exc.message}, empty[1]
     found = _locate(sheets, vocab)
@@ -529,7 +529,8 @@ def reconcile(issued: pd.DataFrame, returned: Returns, *, issue_day: dt.date, du
     out.append(_problems(stray, "R_NOT_ISSUED", reasons, "核实编号和公民身份号码都不在本期下发名单中", NOT_USED,
                          original=stray["核实编号"].fillna(stray["身份号码原值"]).to_numpy()))
     by_name = live[how == "核实编号和姓名（公民身份号码无法识别）"]
-    msg = np.where(by_name["身份号码原值"].fillna("") == "", "公民身份号码为空", "公民身份号码无法识别") + "，按核实编号和姓名核对一致后使用"
+    msg = (np.where(by_name["身份号码原值"].fillna("") == "", "公民身份号码为空", "公民身份号码无法识别")
+           + "，按核实编号和姓名核对一致后使用")
     out.append(_problems(by_name, "R_ID_UNREADABLE", reasons, msg, USED, "公民身份号码", by_name["身份号码原值"].to_numpy()))
     matched = live[live["匹配核实编号"].notna()].copy()
     other = matched[matched["匹配核实编号"].map(by_no["所属镇街"]) != matched["所属镇街"]]

@@ -93,7 +93,7 @@ def is_blank_template(path: Path, source: Source) -> bool:
         if wb.sheet_names != [source.title, INSTRUCTIONS]:
             return False
         rows = wb.get_sheet_by_name(source.title).to_python(skip_empty_area=False)
-    except Exception:  # noqa: BLE001 — unreadable or not a workbook: not ours to replace
+    except Exception:  # unreadable or not a workbook: not ours to replace
         return False
     header = [c.header for c in source.columns]
     if len(rows) < 2 or [str(v) for v in rows[1][:len(header)]] != header:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..materials import Materials, load_materials, material_key  # noqa: F401 (re-exported for callers)
+from ..materials import Materials, load_materials, material_key  # also re-exported for callers
 from ..params import Parameters
 from .collect import Collector, age_text, fmt_date
 from .engine import Evaluation, evaluate

@@ -51,7 +51,7 @@ class Sources(dict):
             self[name] = df
 
     @classmethod
-    def for_people(cls, tables, ids: pd.Series) -> "Sources":
+    def for_people(cls, tables, ids: pd.Series) -> Sources:
         h = tables.get("hukou")
         universe = pd.Series(pd.unique(pd.Series(ids).astype(str)))
         if h is not None and len(h) and "household_id" in h.columns:

@@ -130,7 +130,7 @@ def eligible(people: pd.DataFrame, tables, params: Parameters, items: dict[str, 
         return pd.DataFrame({c: pd.Series(dtype=object) for c in LONG_COLUMNS})
     by_rule = {rule: fn(people, tables, params, facts) for rule, fn in _RULE_FUNCTIONS.items()
                if any(p.rule == rule for p in items.values())}
-    parts = [found.assign(policy=code) for code, p in items.items() if len((found := by_rule[p.rule]))]
+    parts = [found.assign(policy=code) for code, p in items.items() if len(found := by_rule[p.rule])]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in LONG_COLUMNS})
     out = pd.concat(parts, ignore_index=True)[LONG_COLUMNS]

@@ -248,7 +248,7 @@ def _grade(p, tables, params, summary, c: Collector) -> None:
             met_any |= met
         if cond.get("categories"):
             wanted = [str(x).zfill(2) for x in cond["categories"]]
-            hit = cats.map(lambda cs: [x for x in cs if x in wanted])
+            hit = cats.map(lambda cs, wanted=wanted: [x for x in cs if x in wanted])
             met = hit.map(bool).to_numpy()
             texts.append((met, "GR_CATEGORY", "认定类别含" + hit.map(lambda cs: "、".join(f"{x} {names.get(x, '')}"
                                                                                      for x in cs))))

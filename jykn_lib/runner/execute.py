@@ -32,9 +32,9 @@ from typing import Any, Iterator
 
 from jykn_lib.files import WRITTEN_LOG_ENV, atomic_write
 from jykn_lib.runner import outputs as runfiles
+from jykn_lib.runner import procs
 from jykn_lib.runner.outputs import MTIME_SLACK
 from jykn_lib.runner.plan import RunSpec
-from jykn_lib.runner import procs
 from jykn_lib.runner.procs import (
     SIGNAL_NAMES,
     Interrupted,

@@ -99,7 +99,7 @@ class QuarterLock:
         holder = _read(fd)  # pragma: no cover - no flock: a recorded, living holder on this host keeps it
         return not (holder and holder.get("host") == socket.gethostname() and _alive(holder.get("pid")))
 
-    def __enter__(self) -> "QuarterLock":
+    def __enter__(self) -> QuarterLock:
         self.acquire()
         return self
 

@@ -11,12 +11,13 @@ the scope folder holds the earlier run's files, which the index lists as earlier
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from jykn_lib.files import atomic_write
 
@@ -220,10 +221,8 @@ def _rel(path: Path, scope_dir: Path, quarter_dir: Path) -> Path:
 
 
 def _prune(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()  # only when empty
-    except OSError:
-        pass
 
 
 def recover_abandoned(quarter_dir: Path) -> list[tuple[RunFiles, Quarantined]]:

@@ -17,8 +17,8 @@ import ctypes
 import os
 import signal
 import sys
-from contextlib import contextmanager
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 
 PR_SET_PDEATHSIG = 1
 # The worker's current run: where its SIGTERM handler notes the signal, so the parent records that run as interrupted
@@ -88,10 +88,8 @@ def worker_init(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_sigterm)
     if sys.platform.startswith("linux"):
-        try:
+        with suppress(OSError, AttributeError):  # no prctl: the kernels' own parent poller still stops them
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        except (OSError, AttributeError):  # no prctl: the kernels' own parent poller still stops them
-            pass
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         os._exit(1)
 
@@ -106,7 +104,7 @@ def _worker_sigterm(signum, frame) -> None:
             fd = os.open(CURRENT_MARK, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             os.write(fd, str(signum).encode())
             os.close(fd)
-    except BaseException:  # noqa: BLE001 - nothing may keep this worker alive
+    except BaseException:  # nothing may keep this worker alive
         pass
     finally:
         os._exit(128 + signum)
@@ -136,10 +134,8 @@ def kill_descendants(pid: int) -> None:
     import psutil
 
     for child in descendants(pid):
-        try:
+        with suppress(psutil.Error):
             child.kill()
-        except psutil.Error:
-            pass
 
 
 def pool_workers() -> list[int]:
@@ -148,11 +144,9 @@ def pool_workers() -> list[int]:
 
     out = []
     for child in descendants(os.getpid()):
-        try:
+        with suppress(psutil.Error):
             if child.ppid() == os.getpid() and "spawn_main" in " ".join(child.cmdline()):
                 out.append(child.pid)
-        except psutil.Error:
-            pass
     return out
 
 
@@ -169,14 +163,10 @@ def stop_tree(pids: Iterable[int], timeout: float = 5.0) -> None:
             continue
         procs += descendants(pid) + [proc]
     for proc in procs:
-        try:
+        with suppress(psutil.Error):
             proc.terminate()
-        except psutil.Error:
-            pass
     _, alive = psutil.wait_procs(procs, timeout=timeout)
     for proc in alive:
-        try:
+        with suppress(psutil.Error):
             proc.kill()
-        except psutil.Error:
-            pass
     psutil.wait_procs(alive, timeout=timeout)

@@ -86,9 +86,9 @@ def made_here(out_dir: Path) -> set[str]:
     ours = {MANIFEST_NAME}
     for name, digest in entries:
         path = out_dir / name
-        if Path(name).name == name and path.is_file() and not path.is_symlink():
-            if digest and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
-                ours.add(name)
+        if (Path(name).name == name and path.is_file() and not path.is_symlink()
+                and digest and hashlib.sha256(path.read_bytes()).hexdigest() == digest):
+            ours.add(name)
     return ours
 
 

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
-
-from ..params import load_parameters
 from ..materials import load_materials
+from ..params import load_parameters
 from ..workdays import add_working_days, is_working_day
 from .config import rng_for
 from .design import Design, Planter
@@ -174,7 +172,7 @@ def plant(world: World) -> None:
           expect={"conclusion": "supplement", "missing": ["直系亲属关系证明"]})
 
     # run 2 ------------------------------------------------------------------------------------------------------
-    first2, last2 = p.window(1)
+    _first2, last2 = p.window(1)
     rep = person("男", 52, p.day(1, 50))
     w.market.add(pid=rep.pid, name=f"清远市清新区{rep.town}合成建材有限公司", role="法定代表人", status="存续",
                  etype="企业", credit="91441803SYNTH00001", founded=dt.date(w.as_of.year - 6, 5, 1), closed=None,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..contract import load_contract
-from ..params import load_parameters
 from ..materials import load_materials
+from ..params import load_parameters
 from .faults import KINDS, MIN_COUNT, RATES, TEXT_STYLES
 from .population import World
 from .returns import manifest_entries as town_truth
@@ -37,7 +37,8 @@ CONVENTIONS = [
     "合成数据：姓名、电话、企业名称来自 Faker（zh_CN），身份证号按 GB 11643 规则生成，均非真实个人信息。",
     ("ledger_findings 覆盖 03 台账检查的每个埋入案例（cases 中 lr_ 开头的）：该人在问题清单中的全部问题代码（不含即将到期事项）；"
      "ledger_review 另有 upcoming（即将到期事项）、policies（应推送的政策代码）、post_findings（按岗位编号）、"
-     "post_reports（各镇报送情况：on_time/late/missing）。台账行无法读取的（L_ID_INVALID、L_REQUIRED）由 faults 中同名 case 给出文件和行号。"),
+     "post_reports（各镇报送情况：on_time/late/missing）。"
+     "台账行无法读取的（L_ID_INVALID、L_REQUIRED）由 faults 中同名 case 给出文件和行号。"),
 ]
 
 

@@ -26,8 +26,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..periods import Quarter
 from .config import faker_for, rng_for
 
@@ -93,7 +91,8 @@ def plant_town_truth(world) -> None:
         for i, (base, answer) in enumerate(((55, {"核实结果": "仍符合条件", "备注": "女干部（管理岗位），按55岁基准"}),
                                            (50, {"核实结果": "建议退出", "退出原因": "E1", "备注": "工人岗位，按50岁基准已退休"}))):
             b = births[min(i, len(births) - 1)][0]
-            add(f"town_e1_base{base}_{tag}", f"{tag}：台账未记录女性退休基准的女性按50岁基准已达退休年龄（E1送镇街），镇街核实为{base}岁基准",
+            add(f"town_e1_base{base}_{tag}",
+                f"{tag}：台账未记录女性退休基准的女性按50岁基准已达退休年龄（E1送镇街），镇街核实为{base}岁基准",
                 Design(cats=("01",), excl=("X_RETIRED_F50",), sex="女", birth=b, ledger="active",
                        recognised=w.add_months(issue, -10), no_registration=True, women_base=None),
                 {"quarter": tag, "signal": "E1", "base": base, "answer": answer}, ["E1"])
@@ -183,7 +182,7 @@ def _rows(ws) -> list[Row]:
 
 
 def _pick(rng, items: list, share: float, minimum: int = 1) -> list:
-    k = min(len(items), max(minimum if len(items) >= 3 else 0, int(round(share * len(items)))))
+    k = min(len(items), max(minimum if len(items) >= 3 else 0, round(share * len(items))))
     return sorted(rng.choice(items, size=k, replace=False).tolist()) if k else []
 
 
@@ -278,10 +277,11 @@ def fill_returns(issued: Path, data_dir: Path, out: Path, *, seed: int = 1, quar
                       "submitted": submitted.isoformat()})
     exits = {v["公民身份号码"]: v["expected"]["退出原因"] for v in record.values() if v["expected"]["结论"] == "确认退出"}
     payload = {"quarter": str(q), "seed": seed, "issue_date": issue_day.isoformat(), "due": due.isoformat(),
-               "mess": {k: v for k, v in mess.items()},
+               "mess": dict(mess),
                "row_mess": {k: sorted(n for _t, n in v) for k, v in row_mess.items()}, "deleted_rows": deleted,
                "files": files, "rows": record, "expected_exits": dict(sorted(exits.items())),
-               "conventions": ["rows 的键为核实编号；expected 为收回阶段应得的返回状态、结论和退出原因（来自答案计划和埋入的问题，不来自读回文件）。",
+               "conventions": ["rows 的键为核实编号；expected 为收回阶段应得的返回状态、结论和退出原因"
+                               "（来自答案计划和埋入的问题，不来自读回文件）。",
                                "answer 为镇街应填的答案；written 为实际写入文件的内容（自由文字、缺项等）。",
                                "同一镇街返回两个文件时，used 为报送日期较晚、应被采用的文件。"]}
     path = out / TRUTH_NAME
@@ -335,7 +335,7 @@ def _write(wb, rows: list[Row], answers: dict, submitted: dt.date, kinds: set, t
         if info.cell(r, 1).value == "报送日期":
             info.cell(r, 2).value = submitted if "xls" not in kinds else submitted.strftime("%Y年%m月%d日")
         if info.cell(r, 1).value == "报送人":
-            info.cell(r, 2).value = answers and next(iter(answers.values())).get("核实人") or ""
+            info.cell(r, 2).value = (answers and next(iter(answers.values())).get("核实人")) or ""
     first, last = 3, 2 + len(rows)
     if "resorted" in kinds and len(rows) > 1:  # re-sorted: the data rows in another order (values moved as a block)
         order = rng.permutation(len(rows))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
+from itertools import pairwise
 
 import ipywidgets as W
 import numpy as np
@@ -240,7 +241,7 @@ def timeline(s: Scenario, on: dt.date, params: Parameters, before_days: int = 36
     cuts = [lo, *_change_dates(params, lo, hi), hi + dt.timedelta(days=1)]
     pieces = []
     base = float(s.women_base) if s.women_base else np.nan
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in pairwise(cuts):
         days = pd.date_range(a, b - dt.timedelta(days=1), freq="D")
         people = pd.DataFrame({"id_number": pid, "eval_date": days, "women_base": base})
         summary = evaluate(people, tables, params).summary
