@@ -83,7 +83,7 @@ def test_html_has_no_code_and_no_unmasked_personal_data(runs):
         html = notebook_to_html(nb, nb.with_suffix(".html")).read_text(encoding="utf-8")
         assert not html_has_code_cells(html), town
         assert scan_html_for_personal_data(html) == [], town
-        assert "有效认定人数" in html and "台账检查" in html
+        assert "有效的就业困难人员共" in html and "台账检查" in html  # the summary (the counts cell is analyst-only)
 
 
 def test_no_missing_glyph_warnings(runs):
