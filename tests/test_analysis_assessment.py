@@ -189,3 +189,13 @@ def test_the_leaders_html_has_no_identity_number_name_or_phone(tmp_path):
     for id_number, name, phone in PEOPLE.values():
         assert id_number not in html and id_number[-4:] + "<" not in html and phone not in html
         assert name not in html  # the batch scanner only looks for numbers: names are checked here
+
+
+def test_an_application_kept_by_05_counts_as_a_conversion(tmp_path):
+    write_year(tmp_path)
+    K.save_tables(tmp_path / "2026Q1" / "区汇总" / "results" / "05_20260301",
+                  {"decisions": pd.DataFrame({"id_number": [PEOPLE["f"][0]], "apply_date": [pd.Timestamp("2026-03-01")]})},
+                  {"as_of": "2026-03-01"})
+    setup = A.validate_parameters(year=2026, as_of="2026-11-26", out_dir=str(tmp_path))
+    r = A.decide(A.load_year(tmp_path, 2026, setup.as_of), setup)
+    assert value(r, S, "screening_conversion")[["分子", "分母"]].tolist() == [1, 1]  # f applied 55 days after screening

@@ -61,3 +61,16 @@ def test_jykn_run_year_writes_the_year_folder_and_links_the_quarters(tmp_path, c
     assert "总分排名" in html
     for id_number, name, phone in PEOPLE.values():
         assert id_number not in html and name not in html and phone not in html
+
+
+def test_a_quarter_page_links_the_year_page_once_it_exists(tmp_path):
+    from jykn_lib.runner import index
+
+    data = tmp_path / "data"
+    data.mkdir()
+    req = prepare_request("2026Q4", data, tmp_path / "out")
+    assert index._other_periods(req) == []  # no dead link before the year has run
+    (tmp_path / "out" / "2026").mkdir(parents=True)
+    (tmp_path / "out" / "2026" / "index.html").write_text("<html></html>", encoding="utf-8")
+    (link,) = index._other_periods(req)
+    assert link.href == "../2026/index.html" and "年度" in link.text

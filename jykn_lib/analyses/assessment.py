@@ -189,9 +189,8 @@ def screening_conversion(y: Year, towns, w) -> pd.DataFrame:
     later = []
     for t in y.of("02_collect").values():
         later.append(t["ledger"][["id_number", "recognised_date"]].rename(columns={"recognised_date": "d"}))
-    for t in y.of("05").values():
-        if "decisions" in t and "申请日期" in t["decisions"]:
-            later.append(t["decisions"][["公民身份号码", "申请日期"]].set_axis(["id_number", "d"], axis=1))
+    for t in y.of("05").values():  # an application counts from its 申请日期 (05 keeps every decision)
+        later.append(t["decisions"][["id_number", "apply_date"]].set_axis(["id_number", "d"], axis=1))
     if not later:
         raise Unavailable("没有审验后的台账和认定审核结果，无法判断筛查对象是否申请或被认定")
     seen = pd.concat(later).dropna()
@@ -340,7 +339,7 @@ INDICATORS: dict[str, Callable] = {
     "zero_household": zero_household,
 }
 DEPENDS = {  # indicator → kept results it reads (the missing-quarter notes)
-    "screening_conversion": ["01", "02_collect"], "service_timeliness": ["03"], "followup_coverage": ["03"],
+    "screening_conversion": ["01", "02_collect", "05"], "service_timeliness": ["03"], "followup_coverage": ["03"],
     "employment_rate": ["02_collect"], "stable_employment": ["02_collect"], "audit_on_time": ["02_collect"],
     "audit_complete": ["02_collect"], "ledger_quality": ["03"], "public_posts": ["03"],
     "exit_timeliness": ["02_collect"], "zero_household": ["02_collect"],

@@ -207,14 +207,14 @@ def _group_order(request: RunRequest, results: list[RunResult], qdir: Path) -> l
 
 
 def _other_periods(request: RunRequest) -> list[Link]:
-    """A quarter's page links its year's page (年度考核; said to be not yet run when absent); a year's page links the
-    index pages of its quarters that exist."""
+    """A quarter's page links its year's page (年度考核) and a year's page its quarters' pages, when they exist (a link
+    must resolve: a quarter run before the year run has no year page to link yet)."""
     from .plan import YearPeriod
 
     out, year = request.out_dir, request.quarter.year
     if not isinstance(request.quarter, YearPeriod):
         page = out / str(year) / INDEX_NAME
-        return [_link(page, request.quarter_dir, f"{year}年度（镇街年度考核）" + ("" if page.is_file() else "：尚未运行"))]
+        return [_link(page, request.quarter_dir, f"{year}年度（镇街年度考核）")] if page.is_file() else []
     pages = [out / f"{year}Q{n}" / INDEX_NAME for n in range(1, 5)]
     return [_link(p, request.quarter_dir, f"{year}年第{n}季度") for n, p in enumerate(pages, 1) if p.is_file()]
 
