@@ -173,17 +173,41 @@ def audit_collect(step: Step) -> None:
         run_library(step, "02", audit, phase="collect", returns_dir=returns)
 
 
+def quarter_reviews(step: Step) -> None:
+    """01 主动筛查、03 台账检查（区汇总，供 04 年度考核读取各季度的结果）。"""
+    if step.through_notebooks:
+        return  # the demo quarter runs them through the notebooks (other_notebooks)
+    from . import kit
+    from .analyses import ledger_review, screening
+
+    for notebook, analysis in (("01", screening), ("03", ledger_review)):
+        setup = kit.validate_parameters(notebook=notebook, quarter=str(step.quarter), town=kit.DISTRICT,
+                                        data_dir=str(step.data_dir), out_dir=str(step.year.out))
+        kit.run(setup, analysis)
+
+
+def year_assessment(step: Step) -> None:
+    """04 镇街年度考核（演示年度，截至演示基准日；jykn run --year）。"""
+    from .commands.run import execute
+
+    args = argparse.Namespace(year=step.quarter.year, quarter=None, out=str(step.year.out), jobs=step.year.jobs,
+                              quiet=step.year.quiet, notebooks="04", as_of=step.year.as_of)
+    code = execute(args, data_dir="")
+    if code != 0:
+        raise DemoError(f"{step.quarter.year} 年度 Notebook 04 运行失败（退出状态 {code}）")
+
+
 def other_notebooks(step: Step) -> None:
     """演示季度的其他 Notebook（01 主动筛查等），按演示基准日运行。"""
     from .runner.registry import load_registry
 
-    ids = [nb.id for nb in load_registry().notebooks if nb.path.is_file() and nb.id != "02"]
+    ids = [nb.id for nb in load_registry().notebooks if nb.path.is_file() and nb.id != "02" and nb.period == "quarter"]
     if ids:
         run_notebooks(step, ids, as_of=step.year.as_of)
 
 
-QUARTER_STEPS: list[Callable[[Step], None]] = [audit_issue, town_returns, audit_collect]
-FINAL_STEPS: list[Callable[[Step], None]] = [other_notebooks]
+QUARTER_STEPS: list[Callable[[Step], None]] = [audit_issue, town_returns, audit_collect, quarter_reviews]
+FINAL_STEPS: list[Callable[[Step], None]] = [other_notebooks, year_assessment]
 
 
 def run_year(year: Year, first: Quarter | None = None) -> Path:

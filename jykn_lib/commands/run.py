@@ -16,10 +16,24 @@ from pathlib import Path
 from jykn_lib.runner.plan import default_jobs
 
 
+class _YearMode(argparse.Action):
+    """``--year 2026``: the year notebooks (04 年度考核) on the year's kept results; --quarter and --data are then not
+    needed (argparse checks required options after every option has been read)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        for action in parser._actions:
+            if action.dest in ("quarter", "data"):
+                action.required = False
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     required = parser.required_group()
     required.add_argument("--quarter", required=True, metavar="2026Q4", help="季度（程序不读取当天日期）")
     required.add_argument("--data", required=True, metavar="DIR", help="输入数据文件夹")
+    parser.add_argument("--year", type=int, default=None, action=_YearMode, metavar="2026",
+                        help="按年度运行年度 Notebook（04 镇街年度考核），读取 --out 中该年各季度保存的结果，写入 <DIR>/<年度>/；"
+                             "此时不用 --quarter 和 --data，基准日默认为 12 月 31 日")
     parser.add_argument("--out", default="outputs", metavar="DIR", help="输出根目录（默认 outputs）；结果写入 <DIR>/<季度>/")
     parser.add_argument("--as-of", default=None, metavar="YYYY-MM-DD", help="基准日（默认：该季度第一个工作日）")
     parser.add_argument("--towns", default=None, metavar="太和镇,山塘镇", help="只运行这些镇街（逗号分隔；默认全部镇街）；区汇总总会运行")
@@ -64,6 +78,11 @@ def audit_extra(args: argparse.Namespace) -> tuple[dict | None, str | None]:
 
 
 def main(args: argparse.Namespace) -> int:
+    if getattr(args, "year", None) is not None:
+        if args.quarter or args.data or args.phase or args.returns:
+            print("错误：--year 按年度运行，不能同时使用 --quarter、--data、--phase 或 --returns。", file=sys.stderr)
+            return 2
+        return execute(args)
     if not args.quarter:
         print("错误：必须用 --quarter 指定季度，如 --quarter 2026Q4（程序不读取当天日期）。", file=sys.stderr)
         return 2
@@ -100,6 +119,7 @@ def execute(args: argparse.Namespace, *, data_dir=None, as_of=None, extra=None) 
                 replace=getattr(args, "replace", False),
                 encrypt=getattr(args, "encrypt", False),
                 password_file=getattr(args, "password_file", None),
+                year=getattr(args, "year", None),
             )
         except RunError as exc:
             print(f"错误：{exc}", file=sys.stderr)

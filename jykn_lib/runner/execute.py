@@ -384,7 +384,7 @@ def _make_html(res: RunResult, spec: RunSpec, rf: runfiles.RunFiles) -> Path | N
     try:
         from jykn_lib.report import html_has_code_cells, notebook_to_html, scan_html_for_personal_data
 
-        title = f"{spec.title}（{spec.scope_name}，{spec.parameters['quarter']}）"
+        title = f"{spec.title}（{spec.scope_name}，{spec.quarter_dir.name}）"
         notebook_to_html(rf.partial, draft, title=title)
         text = draft.read_text(encoding="utf-8")
     except Exception as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jykn_lib.files import atomic_write
+from jykn_lib.periods import Quarter
 from jykn_lib.runner.execute import RunResult, mask_personal
 from jykn_lib.runner.manifest import (
     DONE,
@@ -95,6 +96,7 @@ def _common(request: RunRequest, results: list[RunResult], started: float, finis
         "place": f"{info.get('city', '')}{info.get('name', '')}",
         "quarter": str(q),
         "quarter_label": q.label,
+        "period_name": "季度" if isinstance(q, Quarter) else "年度",
         "period": f"{q.start}～{q.end}",
         "as_of": request.as_of.isoformat(),
         "started": _clock(started),
@@ -130,6 +132,7 @@ def render_index(request: RunRequest, results: list[RunResult], *, started: floa
     context = _common(request, results, started, finished, status, interrupted)
     context |= {
         "title": f"{context['place']}就业困难人员认定和服务 · {request.quarter.label}报告索引",
+        "periods": _other_periods(request),
         "groups": groups,
         "notes": [mask_personal(n) for n in notes or []],
         "manifest": Link(_href(MANIFEST_NAME), MANIFEST_NAME),
@@ -201,6 +204,19 @@ def _group_order(request: RunRequest, results: list[RunResult], qdir: Path) -> l
         present |= {p.name for p in qdir.iterdir() if p.is_dir() and not p.name.startswith(".")}
     order = [DISTRICT_DIR] + town_names()
     return [g for g in order if g in present] + sorted(present - set(order))
+
+
+def _other_periods(request: RunRequest) -> list[Link]:
+    """A quarter's page links its year's page (年度考核) and a year's page its quarters' pages, when they exist (a link
+    must resolve: a quarter run before the year run has no year page to link yet)."""
+    from .plan import YearPeriod
+
+    out, year = request.out_dir, request.quarter.year
+    if not isinstance(request.quarter, YearPeriod):
+        page = out / str(year) / INDEX_NAME
+        return [_link(page, request.quarter_dir, f"{year}年度（镇街年度考核）")] if page.is_file() else []
+    pages = [out / f"{year}Q{n}" / INDEX_NAME for n in range(1, 5)]
+    return [_link(p, request.quarter_dir, f"{year}年第{n}季度") for n, p in enumerate(pages, 1) if p.is_file()]
 
 
 def _link(path: Path, qdir: Path, text: str | None = None, kind: str = "", when: str = "") -> Link:

@@ -19,7 +19,6 @@ from typing import Any, Iterable
 
 from jykn_lib.periods import Quarter
 from jykn_lib.runner.registry import (
-    BASE_PARAMETERS,
     DISTRICT,
     DISTRICT_DIR,
     NotebookEntry,
@@ -38,9 +37,34 @@ class RunError(ValueError):
     """A bad request (quarter, town, notebook id, folder …). Messages are Chinese; nothing has run yet."""
 
 
+@dataclass(frozen=True)
+class YearPeriod:
+    """The period of a year run (``jykn run --year``): used where a quarter is, its folder ``<out>/<year>/``."""
+
+    year: int
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date(self.year, 12, 31)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年度"
+
+    def __contains__(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
 @dataclass
 class RunRequest:
-    quarter: Quarter
+    quarter: Quarter | YearPeriod  # YearPeriod: a year run (the year notebooks, into <out>/<year>/)
     data_dir: Path
     out_dir: Path
     as_of: dt.date
@@ -165,22 +189,35 @@ def prepare_request(
     replace: bool = False,
     encrypt: bool = False,
     password_file: str | os.PathLike | None = None,
+    year: int | None = None,
 ) -> RunRequest:
     """Validate everything a batch needs before anything runs. Relative folders are relative to ``base`` (default: the
-    current folder, as a person typing the command expects). Raises RunError (Chinese)."""
+    current folder, as a person typing the command expects). Raises RunError (Chinese).
+
+    ``year`` instead of ``quarter``: a year run of the year notebooks (``period: year``), into ``<out>/<year>/``; they
+    read the quarters' kept results under ``out_dir`` (its data folder), and ``as_of`` defaults to 31 December."""
     base = Path(base) if base else Path.cwd()
-    try:
-        q = Quarter.parse(quarter)
-    except ValueError as exc:
-        raise RunError(f"--quarter：{exc}") from None
-
-    data = _folder(data_dir, base)
-    if not data.is_dir():
-        raise RunError(f"--data：输入数据文件夹 {data} {'不是文件夹' if data.exists() else '不存在'}。")
     out = _folder(out_dir, base)
-
     given = as_of not in (None, "")
-    day = _as_of(as_of, q) if given else _first_working_day(q)
+    if year is not None:
+        if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise RunError(f"--year 应为年份（如 2026），而不是 {year!r}。")
+        q = YearPeriod(year)
+        data = out  # the kept results of the year's quarters
+        with warnings.catch_warnings():  # outside the year is refused just below, not warned about
+            warnings.simplefilter("ignore")
+            day = _as_of(as_of, q) if given else q.end
+        if day not in q:
+            raise RunError(f"--as-of：{day} 不在 {q.label}之内。")
+    else:
+        try:
+            q = Quarter.parse(quarter)
+        except ValueError as exc:
+            raise RunError(f"--quarter：{exc}") from None
+        data = _folder(data_dir, base)
+        if not data.is_dir():
+            raise RunError(f"--data：输入数据文件夹 {data} {'不是文件夹' if data.exists() else '不存在'}。")
+        day = _as_of(as_of, q) if given else _first_working_day(q)
 
     try:
         reg_path = Path(registry) if registry else None
@@ -201,7 +238,7 @@ def prepare_request(
         raise RunError(f"--towns：未知的镇街 {'、'.join(unknown)}。清新区的镇街为：{'、'.join(all_towns)}。")
     town_list = [t for t in all_towns if t in wanted] if wanted else list(all_towns)
 
-    chosen, absent = _notebooks(reg, split_list(notebooks))
+    chosen, absent = _notebooks(reg, split_list(notebooks), "year" if year is not None else "quarter")
 
     if jobs is None:
         jobs = default_jobs()
@@ -280,7 +317,7 @@ def _folder(value: str | os.PathLike, base: Path) -> Path:
     return (path if path.is_absolute() else base / path).resolve()
 
 
-def _as_of(value: Any, q: Quarter) -> dt.date:
+def _as_of(value: Any, q: Quarter | YearPeriod) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -304,7 +341,7 @@ def _first_working_day(q: Quarter) -> dt.date:
         raise RunError(f"无法确定 {q.label} 的第一个工作日（默认基准日）：{exc}") from None
 
 
-def _notebooks(reg: Registry, ids: list[str]) -> tuple[list[NotebookEntry], list[str]]:
+def _notebooks(reg: Registry, ids: list[str], period: str = "quarter") -> tuple[list[NotebookEntry], list[str]]:
     if ids:
         unknown = [i for i in ids if i not in reg.ids()]
         if unknown:
@@ -312,6 +349,10 @@ def _notebooks(reg: Registry, ids: list[str]) -> tuple[list[NotebookEntry], list
                 f"--notebooks：未登记的 Notebook 编号 {'、'.join(unknown)}；运行登记表 {reg.source} 中有 "
                 f"{'、'.join(f'{nb.id}（{nb.title}）' for nb in reg.notebooks)}。"
             )
+        other = [nb for nb in reg.notebooks if nb.id in ids and nb.period != period]
+        if other:
+            how = "按年度运行，请用 --year（如 --year 2026）" if period == "quarter" else "按季度运行，请用 --quarter"
+            raise RunError(f"--notebooks：{'、'.join(nb.label for nb in other)} {how}。")
         chosen = [nb for nb in reg.notebooks if nb.id in ids]  # registry order
         missing = [nb for nb in chosen if not nb.path.is_file()]
         if missing:
@@ -319,8 +360,8 @@ def _notebooks(reg: Registry, ids: list[str]) -> tuple[list[NotebookEntry], list
                 "Notebook 文件不存在：" + "；".join(f"{nb.id}（{nb.title}）应在 {nb.path}" for nb in missing) + "。"
             )
         return chosen, []
-    chosen = [nb for nb in reg.notebooks if nb.path.is_file()]
-    absent = [nb.id for nb in reg.notebooks if not nb.path.is_file()]
+    chosen = [nb for nb in reg.notebooks if nb.path.is_file() and nb.period == period]
+    absent = [nb.id for nb in reg.notebooks if not nb.path.is_file() and nb.period == period]
     if not chosen:
         raise RunError(f"运行登记表 {reg.source} 中登记的 Notebook 文件都还不存在，没有可运行的 Notebook。")
     return chosen, absent
@@ -362,12 +403,10 @@ def _spec(nb: NotebookEntry, request: RunRequest, town: str, scope: str, *, need
     extras = {k: nb.parameters[k].coerce(v, k) for k, v in request.extra.items() if k in nb.parameters}
     named = "".join(f"_{extras.get(k, spec.default)}" for k, spec in nb.parameters.items() if spec.in_name)
     stem = f"{nb.stem}_{q}_{scope_name}{named}"
+    base = {"quarter": q, "year": request.quarter.year, "as_of": request.as_of.isoformat(), "town": town,
+            "data_dir": str(request.data_dir), "out_dir": str(request.out_dir)}
     parameters: dict[str, Any] = {
-        "quarter": q,
-        "as_of": request.as_of.isoformat(),
-        "town": town,
-        "data_dir": str(request.data_dir),
-        "out_dir": str(request.out_dir),
+        **{k: base[k] for k in nb.parameter_names() if k in base},
         **{k: str(v) if isinstance(v, (Path, dt.date)) else v for k, v in extras.items()},
     }
     values = {name: spec.default for name, spec in nb.parameters.items()} | extras
@@ -446,7 +485,7 @@ def _preflight(nb: NotebookEntry, request: RunRequest, present: dict[str, list[P
     declared = _declared_parameters(nb.path)
     if declared is None:
         return "Notebook 没有带 parameters 标签的参数单元格"
-    passed = set(BASE_PARAMETERS) | {k for k in request.extra if k in nb.parameters}
+    passed = set(nb.parameter_names()) - set(nb.parameters) | {k for k in request.extra if k in nb.parameters}
     not_declared = sorted(passed - declared)
     if not_declared:
         return f"Notebook 的参数单元格没有声明参数 {'、'.join(not_declared)}"

@@ -26,6 +26,7 @@ from jykn_lib.params import DATA_ROOT, REPO_ROOT, params_dir
 DISTRICT = "全区"  # the town value of a district-wide run
 DISTRICT_DIR = "区汇总"  # its folder under <out>/<quarter>/
 BASE_PARAMETERS = ("quarter", "as_of", "town", "data_dir", "out_dir")
+YEAR_PARAMETERS = ("year", "as_of", "town", "out_dir")  # a year notebook (period: year) reads the year's kept results
 REGISTRY_ENV = "JYKN_NOTEBOOKS"  # the runner tells the kernels which run file it used
 Scope = Literal["district", "town"]
 SCOPE_TITLES = {"district": "区汇总", "town": "镇街"}
@@ -130,6 +131,7 @@ class NotebookEntry(BaseModel):
     parameters: dict[str, ParamSpec] = {}
     outputs: dict[Scope, list[OutputSpec]] = {}
     after: list[str] = []
+    period: Literal["quarter", "year"] = "quarter"  # year: run by jykn run --year into <out>/<year>/ (04 年度考核)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -153,7 +155,9 @@ class NotebookEntry(BaseModel):
             raise ValueError("scopes 中有重复项")
         if not self.file.endswith(".ipynb"):
             raise ValueError(f"file “{self.file}” 应是 .ipynb 文件")
-        clash = set(self.parameters) & set(BASE_PARAMETERS)
+        if self.period == "year" and self.scopes != ["district"]:
+            raise ValueError("period 为 year 的 Notebook 只能全区运行（scopes: [district]）")
+        clash = set(self.parameters) & set(YEAR_PARAMETERS if self.period == "year" else BASE_PARAMETERS)
         if clash:
             raise ValueError(f"parameters 不能重新声明通用参数 {'、'.join(sorted(clash))}")
         for name in self.parameters:
@@ -206,7 +210,7 @@ class NotebookEntry(BaseModel):
         return f"{self.id} {self.title}"
 
     def parameter_names(self) -> list[str]:
-        return list(BASE_PARAMETERS) + list(self.parameters)
+        return list(YEAR_PARAMETERS if self.period == "year" else BASE_PARAMETERS) + list(self.parameters)
 
 
 class Registry(BaseModel):
