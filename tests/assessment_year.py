@@ -20,10 +20,12 @@ PEOPLE = {
 
 
 def ledger(rows) -> pd.DataFrame:
-    """rows: (key, town, status, employment, employment_date, exit_reason, categories, recognised)."""
+    """rows: (key, town, status, employment, employment_date, exit_reason, categories, recognised); an exit is dated
+    2026-07-31."""
     return pd.DataFrame([{
         "id_number": PEOPLE[k][0], "name": PEOPLE[k][1], "phone": PEOPLE[k][2], "town": town, "status": status,
         "employment_status": emp, "employment_date": TS(ed) if ed else pd.NaT, "exit_reason": reason,
+        "exit_date": TS("2026-07-31") if reason else pd.NaT,
         "categories": cats, "recognised_date": TS(rec)} for k, town, status, emp, ed, reason, cats, rec in rows])
 
 

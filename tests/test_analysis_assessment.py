@@ -34,10 +34,11 @@ def value(result, town, indicator) -> pd.Series:
 
 def test_two_indicators_recomputed_by_hand(year):
     _, r = year
-    # 就业率: the last kept ledger (Q3): 太和镇 a, b, c active and employed; 山塘镇 f active, unemployed (e exited)
+    # 就业率: the last kept ledger (Q3): 太和镇 a, b, c active and employed; 山塘镇 f active, unemployed, and e left
+    # this year for work (E5), which counts on both sides
     assert (value(r, T, "employment_rate")[["分子", "分母"]].tolist(), value(r, T, "employment_rate")["指标值"]) == ([3, 3], 1.0)
-    assert value(r, S, "employment_rate")[["分子", "分母"]].tolist() == [0, 1]
-    assert value(r, S, "employment_rate")["得分"] == 0
+    assert value(r, S, "employment_rate")[["分子", "分母"]].tolist() == [1, 2]
+    assert value(r, S, "employment_rate")["得分"] == pytest.approx(12 * min(0.5 / 0.5, 1))
     # 审验按时报送率: Q1 太和镇 2 of 3 rows in an on-time file (c not returned); 山塘镇 Q1 2 late + Q3 1 on time
     assert value(r, T, "audit_on_time")[["分子", "分母"]].tolist() == [2, 3]
     assert value(r, S, "audit_on_time")[["分子", "分母"]].tolist() == [1, 3]

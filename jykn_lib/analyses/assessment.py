@@ -241,10 +241,16 @@ def ledger_quality(y: Year, towns, w) -> pd.DataFrame:
 
 
 def employment_rate(y: Year, towns, w) -> pd.DataFrame:
+    """Active people employed, plus those who left this year because they found work (E5): an exit for work is the
+    aim reached, and leaving them out would make a town that helps people into work look worse."""
     ledgers = _ledgers(y)
     last = ledgers[max(ledgers)]
     active = last[last["status"] == ACTIVE]
-    return _ratio(_count(active[_employed(active)], towns, "town"), _count(active, towns, "town"))
+    exit_date = pd.to_datetime(last["exit_date"])
+    for_work = last[(last["exit_reason"] == EMPLOYMENT_EXIT) & (exit_date.dt.year == y.year)
+                    & (exit_date <= pd.Timestamp(y.as_of))]
+    return _ratio(_count(active[_employed(active)], towns, "town") + _count(for_work, towns, "town"),
+                  _count(active, towns, "town") + _count(for_work, towns, "town"))
 
 
 def stable_employment(y: Year, towns, w) -> pd.DataFrame:
@@ -546,8 +552,9 @@ def town_table(result: AssessmentResult, town: str) -> pd.DataFrame:
     v = result["values"]
     v = v[v["所属镇街"] == town]
     shown = np.where(v["状态"] == UNAVAILABLE, v["说明"], (v["指标值"] * 100).round(1).astype(str) + "%")
+    score = np.where(v["得分"].isna(), "—", v["得分"].map("{:.1f}".format))
     return pd.DataFrame({"指标": v["指标名称"].to_numpy(), "指标值": shown, "目标": (v["目标"] * 100).round(1).astype(str) + "%",
-                         "权重": v["权重"].to_numpy(), "得分": v["得分"].round(1).to_numpy(),
+                         "权重": v["权重"].map("{:g}".format).to_numpy(), "得分": score,
                          "说明": np.where(v["状态"] == UNAVAILABLE, "", v["说明"])})
 
 
