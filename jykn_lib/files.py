@@ -12,6 +12,7 @@ numbers is never more open than the reports.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -118,3 +119,12 @@ def atomic_write(path: str | os.PathLike, data: bytes | str | Callable[[Path], A
 def atomic_json(path: str | os.PathLike, payload: Any, *, personal: bool, default=None) -> Path:
     text = json.dumps(payload, ensure_ascii=False, indent=2, default=default) + "\n"
     return atomic_write(path, text, personal=personal)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (the run manifest's hashes, the parse cache's keys)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -89,14 +89,6 @@ class ApplicationsResult(K.Result):
     def completed(self) -> pd.DataFrame:
         return self.tables["completed"]
 
-    @property
-    def as_of(self) -> dt.date:
-        return dt.date.fromisoformat(self.meta["as_of"])
-
-    @property
-    def missing(self) -> list[str]:
-        return list(self.meta.get("missing", []))
-
     def of(self, conclusion: str) -> pd.DataFrame:
         return self.decisions[self.decisions["conclusion"] == conclusion]
 

@@ -81,14 +81,6 @@ class AuditResult(K.Result):
     def phase(self) -> str:
         return self.meta.get("phase", ISSUE)
 
-    @property
-    def as_of(self) -> dt.date:
-        return dt.date.fromisoformat(self.meta["as_of"])
-
-    @property
-    def missing(self) -> list[str]:
-        return list(self.meta.get("missing", []))
-
 
 Result = AuditResult
 

@@ -84,14 +84,6 @@ class LedgerReviewResult(K.Result):
     town_columns: ClassVar[dict[str, str | None]] = {"sources": None}
 
     @property
-    def as_of(self) -> dt.date:
-        return dt.date.fromisoformat(self.meta["as_of"])
-
-    @property
-    def missing(self) -> list[str]:
-        return list(self.meta.get("missing", []))
-
-    @property
     def problems(self) -> pd.DataFrame:
         f = self.tables["findings"]
         return f[f["kind"].isin(PROBLEM_KINDS)]

@@ -62,20 +62,12 @@ class ScreeningResult(K.Result):
         return self.tables["people"]
 
     @property
-    def as_of(self) -> dt.date:
-        return dt.date.fromisoformat(self.meta["as_of"])
-
-    @property
     def candidates(self) -> pd.DataFrame:
         return self.people[self.people["outcome"] == "candidate"]
 
     @property
     def excluded(self) -> pd.DataFrame:
         return self.people[self.people["outcome"] == "excluded"]
-
-    @property
-    def missing(self) -> list[str]:
-        return list(self.meta.get("missing", []))
 
 
 Result = ScreeningResult

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..files import PERSONAL_MODE
+from ..files import PERSONAL_MODE, sha256_file
 from ..params import params_dir
 
 FORMAT = 1  # the entry layout; raise it when what an entry holds changes
@@ -49,14 +49,6 @@ def cache_root(out_root: Path) -> Path:
 
 def enabled() -> bool:
     return os.environ.get(DISABLE_ENV, "").strip() not in ("1", "true", "yes")
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=8)
@@ -112,7 +104,7 @@ class ReadCache:
         return cls(cache_root(out_root)) if enabled() else None
 
     def key(self, source: str, path: Path, rel: str, as_of) -> str:
-        parts = [file_digest(path), source, rel, str(as_of), params_fingerprint(), reader_fingerprint()]
+        parts = [sha256_file(path), source, rel, str(as_of), params_fingerprint(), reader_fingerprint()]
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
     def _dir(self, key: str) -> Path:

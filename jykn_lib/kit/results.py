@@ -15,6 +15,7 @@ Files are written atomically and readable by their owner only: they hold persona
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -58,6 +59,16 @@ class Result:
             return self.town_columns[name]
         frame = self.tables[name]
         return next((c for c in TOWN_COLUMNS if c in frame.columns), None)
+
+    @property
+    def as_of(self) -> dt.date:
+        """The base date the tables were made for (every analysis keeps it in ``meta``)."""
+        return dt.date.fromisoformat(self.meta["as_of"])
+
+    @property
+    def missing(self) -> list[str]:
+        """The optional sources that were not provided (what could not be decided is said in the report)."""
+        return list(self.meta.get("missing", []))
 
     def for_town(self: R, town: str) -> R:
         """The same result with every town-split table holding only ``town``'s rows."""

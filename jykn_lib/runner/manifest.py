@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-from jykn_lib.files import atomic_json
+from jykn_lib.files import atomic_json, sha256_file
 from jykn_lib.runner.execute import RunResult, mask_personal, sanitize
 from jykn_lib.runner.plan import WORK_DIR_NAME, RunRequest
 
@@ -29,14 +29,6 @@ LEADERS_NAME = "领导报告.html"
 SCANNED_SUFFIXES = {".xlsx", ".html", ".png", ".docx", ".ipynb"}
 FORMAT_VERSION = 2
 RUNNING, DONE, INTERRUPTED = "运行中", "完成", "已中断"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def file_record(path: Path, root: Path) -> dict[str, Any]:
