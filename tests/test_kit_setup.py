@@ -81,9 +81,10 @@ def test_as_of_date_object_and_outside_quarter_warns(folders):
 
 def test_write_info(folders):
     s = call(folders, town="山塘镇")
-    path = s.write_info(row_counts={"失业登记": 12}, figures={"引导申请人数": 3})
+    path = s.write_info(row_counts={"失业登记": 12}, figures={"引导申请人数": 3}, timings={"read": 1.5})
     assert path == s.scope_dir / ".jykn" / "01_info.json"
-    assert json.loads(path.read_text(encoding="utf-8")) == {"row_counts": {"失业登记": 12}, "figures": {"引导申请人数": 3}}
+    assert json.loads(path.read_text(encoding="utf-8")) == {"row_counts": {"失业登记": 12}, "figures": {"引导申请人数": 3},
+                                                            "timings": {"read": 1.5}}
 
 
 def test_relative_paths_are_relative_to_repo_root():

@@ -86,6 +86,13 @@ def test_district_run_writes_summary_charts_and_info(runs, synth_manifest):
     assert info["figures"]["符合人数"] == synth_manifest["screening_totals"]["candidates"]
     files = info["row_counts"]["files"]
     assert all(f["读入行数"] == f["使用行数"] + f["剔除行数"] for f in files)
+    # the kit's steps with their seconds (the run manifest's timing.library): the district reads and decides …
+    assert set(info["timings"]) == {"read", "decide", "keep", "workbooks", "figures"}
+    assert all(v >= 0 for v in info["timings"].values())
+    # … a town only loads the district's kept result
+    town = next(p for p in (out / "2026Q4").iterdir() if p.is_dir() and p.name != "区汇总")
+    town_info = json.loads((town / ".jykn" / "01_info.json").read_text(encoding="utf-8"))
+    assert set(town_info["timings"]) == {"load", "workbooks", "figures"}
 
 
 def test_html_has_no_code_and_no_unmasked_personal_data(runs):

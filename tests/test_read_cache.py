@@ -48,8 +48,17 @@ def test_a_cached_read_of_the_district_is_the_fresh_read(synth_district, as_of, 
     again = C.ReadCache(tmp_path / "cache")
     second = read_folder(synth_district, as_of=as_of, cache=again)
     assert (again.hits, again.misses) == (n_files, 0)
+    # each source's merge of its files (duplicates collapsed, conflicts resolved) is kept too and loaded the second time
+    n_sources = len(fresh.tables)
+    assert (cache.merged_hits, cache.merged_misses) == (0, n_sources)
+    assert (again.merged_hits, again.merged_misses) == (n_sources, 0)
     assert_same(fresh, first)
     assert_same(fresh, second)
+    # a merge entry gone (cleared by hand, half-written): the files' rows are loaded and merged again, same answer
+    shutil.rmtree(tmp_path / "cache" / C.MERGED_DIR)
+    third = C.ReadCache(tmp_path / "cache")
+    assert_same(fresh, read_folder(synth_district, as_of=as_of, cache=third))
+    assert (third.hits, third.misses, third.merged_hits) == (n_files, 0, 0)
     # another base date is another key (the identity check compares birth dates with it)
     other = C.ReadCache(tmp_path / "cache")
     read_folder(synth_district, as_of=as_of - dt.timedelta(days=1), cache=other)
@@ -79,6 +88,7 @@ def test_a_changed_file_is_parsed_again_and_only_that_file(tmp_path):
     unreadable = before.files.loc[before.files["状态"].str.startswith("未读取"), "文件"].nunique()  # never kept
     assert cache.misses == 1 + unreadable and cache.hits == len(list(data.iterdir())) - 1 - unreadable
     assert_same(after, read_folder(data))  # what the changed file now says, exactly as a fresh read
+    assert cache.merged_misses == 1  # only the changed file's source is merged again
     def rows(d):
         return d.files.loc[d.files["文件"] == csv.name, "读入行数"].sum()
 

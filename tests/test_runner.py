@@ -197,6 +197,23 @@ def test_manifest_content(good_run):
     assert all(f["current"] for f in m["files"])  # one batch into an empty folder: everything is this run's
 
 
+def test_manifest_timing_by_stage(good_run):
+    """Each good run says where its seconds went (benchmarks/bench_quarter.py prints it): the stages are papermill's
+    own cell timestamps, so they add up to no more than the run's wall time."""
+    for key, r in runs_by_key(good_run["manifest"]).items():
+        t = r["timing"]
+        assert {"kernel_start", "setup", "run", "cells", "library", "html", "total"} <= set(t), key
+        assert all(t[k] >= 0 for k in ("kernel_start", "setup", "run", "cells", "html")), key
+        assert t["kernel_start"] + t["setup"] + t["run"] + t["cells"] + t["html"] <= t["total"] + 0.05, key
+        assert t["total"] == pytest.approx(r["duration_seconds"], abs=0.01)
+        # the runner's own steps cover the run, papermill (kernel and cells) among them
+        assert set(t["runner"]) == {"prepare", "papermill", "check", "html", "finish"}, key
+        assert t["runner"]["papermill"] >= t["kernel_start"] + t["setup"] + t["run"] + t["cells"] - 0.05, key
+        assert sum(t["runner"].values()) <= t["total"] + 0.01, key
+    # the fixture notebook does not use the kit, so its library steps are empty
+    assert runs_by_key(good_run["manifest"])["t1/太和镇"]["timing"]["library"] == {}
+
+
 def test_manifest_hashes_equal_sha256sum(good_run):
     """Every hash in the manifest, inputs and outputs, is exactly what sha256sum prints (no masking inside hashes)."""
     import shutil

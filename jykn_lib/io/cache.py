@@ -11,7 +11,12 @@ files again. A file's entry is keyed by
 
 So an entry is never used for another file, contract or reader. An entry holds exactly what parsing the file produced
 (the used and rejected rows of each sheet, its 问题数据 rows, the sheets it did not read), so a cached read gives the
-same DataSet as a fresh one (tested). Entries are folders under ``<outputs>/.jykn/cache/read/``, written atomically and
+same DataSet as a fresh one (tested).
+
+A source read from several files (社保缴费 by quarter, 户籍人口 in parts) is then merged: identical rows collapsed,
+conflicting rows of one person resolved. That step is kept too, as a *merge entry* keyed by the keys of the source's
+files in their order: the merged rows, the 问题数据 rows of the merge and the per-sheet counts. With it, a warm read
+loads one table per source and never the files' own rows. Entries are folders under ``<outputs>/.jykn/cache/read/``, written atomically and
 readable by their owner only (they hold personal data); ``jykn cache clear`` removes them. ``JYKN_NO_CACHE=1`` turns
 the cache off (benchmarks compare with it).
 """
@@ -37,6 +42,7 @@ FORMAT = 1  # the entry layout; raise it when what an entry holds changes
 DISABLE_ENV = "JYKN_NO_CACHE"
 CACHE_DIR = Path(".jykn") / "cache"  # under the outputs folder
 READ_DIR = "read"
+MERGED_DIR = "merged"
 # the modules whose code decides what a file parses to (relative to jykn_lib/)
 READER_MODULES = ("io/reader.py", "io/cells.py", "io/engines.py", "io/schema.py", "io/problems.py", "io/cache.py",
                   "contract.py", "idcard.py", "dates.py")
@@ -91,13 +97,25 @@ class Entry:
     ignored: list[tuple[str, str]]
 
 
+@dataclass
+class Merged:
+    """What merging one source's files produced (reader._resolve_keys)."""
+
+    all_rows: pd.DataFrame  # every row after identical rows were collapsed, ``_chosen`` marking the rows used
+    problems: pd.DataFrame  # the merge's 问题数据 rows, in order
+    counts: list  # [file, sheet, merged rows, conflicting rows] per sheet
+
+
 class ReadCache:
-    """Entries under ``root/read/<key>/``. Unwritable folders are not an error: the file is then parsed as usual."""
+    """Entries under ``root/read/<key>/`` (one file) and ``root/merged/<key>/`` (one source's files merged).
+    Unwritable folders are not an error: the file is then parsed as usual."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.hits = 0
         self.misses = 0
+        self.merged_hits = 0
+        self.merged_misses = 0
 
     @classmethod
     def for_outputs(cls, out_root: Path) -> ReadCache | None:
@@ -107,10 +125,19 @@ class ReadCache:
         parts = [sha256_file(path), source, rel, str(as_of), params_fingerprint(), reader_fingerprint()]
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
-    def _dir(self, key: str) -> Path:
-        return self.root / READ_DIR / key[:2] / key
+    @staticmethod
+    def merged_key(source: str, file_keys: list[str]) -> str:
+        return hashlib.sha256("\n".join([f"merged {FORMAT}", source, *file_keys]).encode("utf-8")).hexdigest()
 
-    def load(self, key: str) -> Entry | None:
+    def _dir(self, key: str, kind: str = READ_DIR) -> Path:
+        return self.root / kind / key[:2] / key
+
+    def has_merged(self, key: str) -> bool:
+        return (self._dir(key, MERGED_DIR) / "entry.json").is_file()
+
+    def load(self, key: str, used: bool = True) -> Entry | None:
+        """The file's entry; with ``used=False`` its used rows are left on disk (``FileResult.used`` is None): the
+        caller has the source's merge entry and will not need them."""
         from .reader import FileResult
 
         folder = self._dir(key)
@@ -118,8 +145,8 @@ class ReadCache:
             info = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
             if info.get("format") != FORMAT:
                 return None
-            results = [FileResult(pd.read_parquet(folder / f"used_{i}.parquet"), r["found"], r["row"],
-                                  pd.read_parquet(folder / f"rejected_{i}.parquet"))
+            results = [FileResult(pd.read_parquet(folder / f"used_{i}.parquet") if used else None, r["found"],
+                                  r["row"], pd.read_parquet(folder / f"rejected_{i}.parquet"))
                        for i, r in enumerate(info["results"])]
             problems = pd.read_parquet(folder / "problems.parquet")
         except (OSError, ValueError, KeyError):  # absent, half-written by a killed run, or unreadable: parse again
@@ -129,16 +156,38 @@ class ReadCache:
         return Entry(results, [tuple(x) for x in info["refusals"]], problems, [tuple(x) for x in info["ignored"]])
 
     def store(self, key: str, entry: Entry) -> None:
-        final = self._dir(key)
+        frames = {}
+        for i, r in enumerate(entry.results):
+            frames[f"used_{i}"], frames[f"rejected_{i}"] = r.used, r.rejected
+        frames["problems"] = entry.problems
+        info = {"format": FORMAT, "results": [{"found": r.found, "row": _plain(r.row)} for r in entry.results],
+                "refusals": entry.refusals, "ignored": entry.ignored}
+        self._store(self._dir(key), frames, info)
+
+    def load_merged(self, key: str) -> Merged | None:
+        folder = self._dir(key, MERGED_DIR)
+        try:
+            info = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
+            if info.get("format") != FORMAT:
+                return None
+            merged = Merged(pd.read_parquet(folder / "all_rows.parquet"), pd.read_parquet(folder / "problems.parquet"),
+                            info["counts"])
+        except (OSError, ValueError, KeyError):
+            self.merged_misses += 1
+            return None
+        self.merged_hits += 1
+        return merged
+
+    def store_merged(self, key: str, merged: Merged) -> None:
+        self._store(self._dir(key, MERGED_DIR), {"all_rows": merged.all_rows, "problems": merged.problems},
+                    {"format": FORMAT, "counts": merged.counts})
+
+    def _store(self, final: Path, frames: dict[str, pd.DataFrame], info: dict) -> None:
         try:
             final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final.parent))  # 0700
-            for i, r in enumerate(entry.results):
-                r.used.to_parquet(tmp / f"used_{i}.parquet", index=False)
-                r.rejected.to_parquet(tmp / f"rejected_{i}.parquet", index=False)
-            entry.problems.to_parquet(tmp / "problems.parquet", index=False)
-            info = {"format": FORMAT, "results": [{"found": r.found, "row": _plain(r.row)} for r in entry.results],
-                    "refusals": entry.refusals, "ignored": entry.ignored}
+            for name, frame in frames.items():
+                frame.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "entry.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
             for p in tmp.iterdir():
                 p.chmod(PERSONAL_MODE)
@@ -159,7 +208,7 @@ def clear(out_root: Path) -> tuple[int, int]:
     root = cache_root(out_root)
     if not root.exists():
         return 0, 0
-    entries = sum(1 for _ in (root / READ_DIR).glob("*/*")) if (root / READ_DIR).exists() else 0
+    entries = sum(1 for kind in (READ_DIR, MERGED_DIR) for _ in (root / kind).glob("*/*"))
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     shutil.rmtree(root)
     return entries, size

@@ -47,7 +47,7 @@ from pandas._libs import lib
 
 from ..contract import EXAMPLE_ID, TEMPLATE_PREFIX, Contract, Source, load_contract, normalize_header
 from . import problems as P
-from .cache import Entry, ReadCache
+from .cache import Entry, Merged, ReadCache
 from .cells import DTYPES, Cells, Context, blank_mask, parse
 from .engines import CELL_ERROR, FORMULA_NO_VALUE, HEADER_SCAN_ROWS, FileError, Sheet, decode_text, guarded, open_sheets
 from .schema import failures
@@ -222,9 +222,17 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
         if len(files) > 1:
             ds.notes.append(f"{src.title}：{len(files)}个文件合并读取（{'、'.join(rels)}）")
         results: list[FileResult] = []
-        for path, rel in zip(files, rels):
+        keys = [cache.key(src.name, path, rel, ctx.as_of) for path, rel in zip(files, rels)] if cache else []
+        # the source's files merged before (same files, contract and reader): their own rows need not be loaded
+        merged_key = cache.merged_key(src.name, keys) if cache else None
+        need_rows = not (cache and cache.has_merged(merged_key))
+        read_keys: list[str] = []
+        for i, (path, rel) in enumerate(zip(files, rels)):
             try:
-                sheets, refusals = _read_file_once(src, path, rel, ctx, log, ignored, cache)
+                sheets, refusals = _read_file_once(src, path, rel, ctx, log, ignored, cache,
+                                                   keys[i] if cache else None, need_rows)
+                if cache:
+                    read_keys.append(keys[i])
             except FileError as exc:
                 _refuse(ds, name, exc.message)
                 log.add(source=src.title, file=rel, rule=exc.rule, message=exc.message, action=P.FILE_SKIPPED)
@@ -241,7 +249,7 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
                 log.add(source=src.title, file=rel, sheet=sheet_name, rule="SHEET_NOT_READ", message=msg,
                         action=P.SHEET_SKIPPED)
                 file_rows.append(_file_row(src, rel, sheet=sheet_name, status=f"未读取：{P.RULES['SHEET_NOT_READ']}"))
-        chosen, all_rows = _resolve_keys(src, results, log)
+        chosen, all_rows = _resolve_once(src, results, log, cache, read_keys, (keys, files, rels, ctx))
         ds.rejected[name] = _rejected_frame(src, results)
         if name not in ds.broken:
             ds.tables[name], ds.all_rows[name] = chosen, all_rows
@@ -442,13 +450,15 @@ class FileResult:
 
 
 def _read_file_once(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLog, ignored: list,
-                    cache: ReadCache | None) -> tuple[list[FileResult], list[tuple[str, str]]]:
+                    cache: ReadCache | None, key: str | None = None,
+                    need_rows: bool = True) -> tuple[list[FileResult], list[tuple[str, str]]]:
     """``_read_file`` through the cache: the entry of the same bytes, contract and reader, else parse and keep it.
-    Both ways the file's 问题数据 rows reach ``log`` as one frame, so a cached read reports exactly as a fresh one."""
+    Both ways the file's 问题数据 rows reach ``log`` as one frame, so a cached read reports exactly as a fresh one.
+    ``need_rows=False``: the source's merge entry exists, the used rows stay on disk (``FileResult.used`` is None)."""
     entry = None
     if cache is not None:
-        key = cache.key(src.name, path, rel, ctx.as_of)
-        entry = cache.load(key)
+        key = key or cache.key(src.name, path, rel, ctx.as_of)
+        entry = cache.load(key, used=need_rows)
     if entry is None:
         own_log, own_ignored = P.ProblemLog(), []
         results, refusals = _read_file(src, path, rel, ctx, own_log, own_ignored)
@@ -844,6 +854,44 @@ def _rejected_frame(src: Source, results: list[FileResult]) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------------------------------------------- duplicates
+def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cache: ReadCache | None,
+                  keys: list[str], where: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``_resolve_keys`` through the cache's merge entry of the files read (keyed by their entries' keys, in order).
+    ``where``: every file's key, path and name and the context, to load rows left on disk if the entry is gone."""
+    if cache is None:
+        return _resolve_keys(src, results, log)
+    key = cache.merged_key(src.name, keys)
+    merged = cache.load_merged(key)
+    if merged is None:
+        for i, r in enumerate(results):  # loaded without their rows, but the merge entry is gone: load them now
+            if r.used is None:
+                results[i] = _reload_rows(src, r, cache, *where)
+        own = P.ProblemLog()
+        table, all_rows = _resolve_keys(src, results, own)
+        counts = [[*r.place, r.row["合并重复行数"], r.row["冲突行数"]] for r in results]
+        merged = Merged(all_rows, own.frame(), counts)
+        cache.store_merged(key, merged)
+        log.add_frame(merged.problems)
+        return table, all_rows
+    by_place = {(f, sh): (m, c) for f, sh, m, c in merged.counts}
+    for r in results:
+        r.row["合并重复行数"], r.row["冲突行数"] = (int(x) for x in by_place.get(r.place, (0, 0)))
+    log.add_frame(merged.problems)
+    all_rows = merged.all_rows
+    table = all_rows[all_rows["_chosen"].to_numpy()].drop(columns="_chosen").reset_index(drop=True)
+    return table, all_rows
+
+
+def _reload_rows(src: Source, r: FileResult, cache: ReadCache, keys: list[str], files: list[Path], rels: list[str],
+                 ctx: Context) -> FileResult:
+    """The used rows of a file loaded without them (its sheet's entry again, else the file parsed again)."""
+    i = rels.index(r.place[0])
+    entry = cache.load(keys[i]) if i < len(keys) else None
+    if entry is None:
+        entry = Entry(*_read_file(src, files[i], rels[i], ctx, P.ProblemLog(), []), P.empty_frame(), [])
+    return next(x for x in entry.results if x.place == r.place)
+
+
 def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Collapse identical rows; keep every conflicting row of a unique key and choose one by ``src.resolve``."""
     fields = src.fields

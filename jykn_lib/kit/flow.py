@@ -16,6 +16,9 @@ inputs that are not contract sources (the towns' returned workbooks). docs/noteb
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -120,26 +123,48 @@ def results_name(setup, analysis: ModuleType) -> str:
 def run(setup, analysis: ModuleType) -> Run:
     inputs = None
     folder = setup.district_results(results_name(setup, analysis))
+    clock = _Clock()  # seconds of each step, for the run manifest (benchmarks/bench_quarter.py reads them)
     if setup.is_district:
-        inputs = read_inputs(setup, analysis)
-        result = analysis.decide(inputs, setup)
+        with clock("read"):
+            inputs = read_inputs(setup, analysis)
+        with clock("decide"):
+            result = analysis.decide(inputs, setup)
         result.meta.update(_expect(setup), notebook=setup.notebook,
                            missing=[m for m in inputs.missing if m in analysis.SOURCES])
-        result.tables.setdefault("sources", sources_summary(inputs, analysis))
-        save_result(result, folder)
+        with clock("keep"):
+            result.tables.setdefault("sources", sources_summary(inputs, analysis))
+            save_result(result, folder)
         scoped = result
     else:
-        result = load_result(analysis.Result, folder, expect=_expect(setup))
-        scoped = result.for_town(setup.town)
-    outputs = list(analysis.workbooks(setup, result, inputs))
-    figures = analysis.figures(scoped, setup)
-    outputs += save_figures(setup, figures, analysis.FIGURE_PREFIX)
+        with clock("load"):
+            result = load_result(analysis.Result, folder, expect=_expect(setup))
+            scoped = result.for_town(setup.town)
+    with clock("workbooks"):
+        outputs = list(analysis.workbooks(setup, result, inputs))
+    with clock("figures"):
+        figures = analysis.figures(scoped, setup)
+        outputs += save_figures(setup, figures, analysis.FIGURE_PREFIX)
     row_counts = {}
     if inputs is not None:
         files = inputs.data.files
         row_counts = {"files": files[["来源", "文件", "读入行数", "使用行数", "剔除行数", "空行数"]].to_dict("records")}
-    setup.write_info(row_counts=row_counts, figures=analysis.counts(scoped, setup))
+    setup.write_info(row_counts=row_counts, figures=analysis.counts(scoped, setup), timings=clock.seconds)
     return Run(setup, analysis, result, scoped, inputs, outputs, figures)
+
+
+class _Clock:
+    """``with clock("read"): ...`` adds the block's wall seconds to ``clock.seconds["read"]``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = round(self.seconds.get(step, 0.0) + time.perf_counter() - start, 3)
 
 
 def save_figures(setup, figures: dict[str, Any], prefix: str) -> list[Path]:

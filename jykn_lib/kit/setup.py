@@ -105,9 +105,11 @@ class NotebookSetup:
     def info_path(self) -> Path:
         return self.scope_dir / WORK_DIR_NAME / f"{self.notebook}_info.json"
 
-    def write_info(self, row_counts: Mapping[str, Any] | None = None, figures: Mapping[str, Any] | None = None) -> Path:
-        """Counts and key figures for the run manifest (no personal data: numbers and short labels only)."""
-        payload = {"row_counts": dict(row_counts or {}), "figures": dict(figures or {})}
+    def write_info(self, row_counts: Mapping[str, Any] | None = None, figures: Mapping[str, Any] | None = None,
+                   timings: Mapping[str, float] | None = None) -> Path:
+        """Counts, key figures and the seconds of each step for the run manifest (no personal data: numbers and
+        short labels only)."""
+        payload = {"row_counts": dict(row_counts or {}), "figures": dict(figures or {}), "timings": dict(timings or {})}
         return atomic_json(self.info_path, payload, personal=False, default=_json_default)
 
 

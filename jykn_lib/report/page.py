@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import html as _html
 import os
 import re
@@ -47,8 +48,6 @@ def notebook_to_html(ipynb_path: str | os.PathLike, html_path: str | os.PathLike
     scope, the quarter and the reference date. Raises :class:`ReportError` when the page would show repository jargon.
     """
     import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
 
     source = Path(ipynb_path)
     nb = nbformat.read(source, as_version=4)
@@ -57,6 +56,23 @@ def notebook_to_html(ipynb_path: str | os.PathLike, html_path: str | os.PathLike
     nb.metadata.pop("widgets", None)  # saved widget state would embed the forms' answers (unmasked) in the page
     page_title = title or default_title(nb, facts, source.stem)
     nb.metadata["title"] = page_title  # the lab template prefers metadata.title over resources
+
+    resources = {"metadata": {"name": page_title, "path": str(source.parent.resolve())},
+                 "jykn": {"title": page_title, "meta": meta_line(facts)}}
+    body, _ = leaders_exporter().from_notebook_node(nb, resources=resources)
+    body = _HTML_TAG.sub('<html lang="zh-CN">', body, count=1)
+    jargon = scan_html_for_jargon(body)
+    if jargon:
+        raise ReportError(f"领导看的报告 {Path(html_path).name} 中出现了仓库内部的说明（{'、'.join(jargon[:5])}）："
+                          "请改写 Notebook 中给领导看的文字，或给只供分析人员看的单元格加上 analyst-only 标签。")
+    return atomic_write(Path(html_path), body, personal=False)
+
+
+@functools.lru_cache(maxsize=1)
+def leaders_exporter():
+    """One exporter per process: its templates are compiled once (about a second), not for every report."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(
         extra_template_basedirs=[str(TEMPLATE_DIR)],
@@ -68,15 +84,16 @@ def notebook_to_html(ipynb_path: str | os.PathLike, html_path: str | os.PathLike
         language_code="zh",  # nbconvert accepts only ISO 639-1 here; the region is added below
     )
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(DROPPED_CELL_TAGS), enabled=True), enabled=True)
-    resources = {"metadata": {"name": page_title, "path": str(source.parent.resolve())},
-                 "jykn": {"title": page_title, "meta": meta_line(facts)}}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    body = _HTML_TAG.sub('<html lang="zh-CN">', body, count=1)
-    jargon = scan_html_for_jargon(body)
-    if jargon:
-        raise ReportError(f"领导看的报告 {Path(html_path).name} 中出现了仓库内部的说明（{'、'.join(jargon[:5])}）："
-                          "请改写 Notebook 中给领导看的文字，或给只供分析人员看的单元格加上 analyst-only 标签。")
-    return atomic_write(Path(html_path), body, personal=False)
+    return exporter
+
+
+def warm_up() -> None:
+    """Compile the templates now (a pool worker calls this when it starts, before its first run)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 预热")])
+    leaders_exporter().from_notebook_node(nb, resources={"metadata": {"name": "预热", "path": "."},
+                                                         "jykn": {"title": "预热", "meta": ""}})
 
 
 # ---------------------------------------------------------------------------------------------------------------------

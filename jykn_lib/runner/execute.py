@@ -17,6 +17,8 @@ its workers and their kernels, and records what finished and what was interrupte
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import logging
 import multiprocessing
@@ -77,6 +79,7 @@ class RunResult:
     info: dict[str, Any] = field(default_factory=dict)  # the run's .jykn/<id>_info.json
     started: float = 0.0  # epoch seconds
     duration: float = 0.0
+    timing: dict[str, Any] = field(default_factory=dict)  # seconds by stage (run_timing), for the manifest
 
     @property
     def ok(self) -> bool:
@@ -140,6 +143,7 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
     logging.getLogger("papermill").setLevel(logging.ERROR)
     res = _result(spec, OK, started=start)
     rf = runfiles.run_files(spec)
+    marks = [("start", clock)]  # the runner's own steps around papermill, for the manifest's timing.runner
     try:
         _clear_previous(spec)
         runfiles.prepare(rf)
@@ -149,6 +153,7 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
         from papermill.exceptions import PapermillExecutionError
 
         _readable_parameters(kernel)
+        marks.append(("prepare", time.perf_counter()))
         try:
             with _stderr_to(log_path(spec)), _kernel_config() as config:
                 _off_main_thread(lambda: papermill.execute_notebook(
@@ -169,12 +174,15 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
         res.status, res.ename, res.evalue = FAILED, type(exc).__name__, _short(mask_personal(str(exc)))
         res.detail = f"执行出错：{res.ename}: {res.evalue}"
 
+    marks.append(("papermill", time.perf_counter()))
     expected = expected_paths(spec)
     res.outputs, res.missing = _check_outputs(spec, start, rf)
     if res.ok and res.missing:
         res.status = MISSING
         res.detail = "没有写出预期的输出：" + "；".join(res.missing)
+    marks.append(("check", time.perf_counter()))
     draft = _make_html(res, spec, rf) if res.ok else None
+    marks.append(("html", time.perf_counter()))
     if res.ok:
         _finish_notebook(res, rf.partial, spec.output_ipynb)
     if draft is not None:
@@ -187,6 +195,9 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
         res.ipynb = spec.output_ipynb
         res.info = _read_info(spec.info_path, start)
         runfiles.succeeded(rf)
+        marks.append(("finish", time.perf_counter()))
+        steps = {name: round(t - before, 3) for (_, before), (name, t) in itertools.pairwise(marks)}
+        res.timing = run_timing(spec.output_ipynb, res.info.get("timings", {}), steps)
     else:
         res.outputs = []
         set_aside(res, rf, spec, expected, start)
@@ -196,7 +207,34 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
     if log.is_file() and log.stat().st_size == 0:
         log.unlink()  # nothing to read
     res.duration = time.perf_counter() - clock
+    if res.timing:
+        res.timing["total"] = round(res.duration, 3)
     return res
+
+
+def run_timing(executed: Path, library: dict[str, float], runner: dict[str, float]) -> dict[str, Any]:
+    """Seconds of one good run by stage, from papermill's cell timestamps in the executed notebook:
+
+    ``kernel_start`` (papermill's start to the first cell), ``setup`` (the set-up cell: imports and parameters),
+    ``run`` (the kit's cell), ``cells`` (every other cell: summaries, tables, figures shown), ``library`` (the kit's
+    own steps inside the run cell: read, decide, keep | load, workbooks, figures), ``html`` (the leaders' report) and
+    ``runner`` (the runner's own steps: prepare, papermill — all of the above but the HTML, with the kernel's
+    shutdown —, check, html, finish). Empty when the notebook carries no timestamps."""
+    try:
+        nb = json.loads(executed.read_text(encoding="utf-8"))
+        begin = dt.datetime.fromisoformat(nb["metadata"]["papermill"]["start_time"])
+        cells = [c for c in nb["cells"] if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+        first = dt.datetime.fromisoformat(cells[0]["metadata"]["papermill"]["start_time"])
+        code = [c for c in cells if c["cell_type"] == "code"
+                and not set(c["metadata"].get("tags", [])) & {"parameters", "injected-parameters"}]
+        seconds = [float(c["metadata"]["papermill"].get("duration") or 0.0) for c in code]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return {}
+    setup_s = seconds[0] if seconds else 0.0
+    run_s = seconds[1] if len(seconds) > 1 else 0.0
+    return {"kernel_start": round((first - begin).total_seconds(), 3), "setup": round(setup_s, 3),
+            "run": round(run_s, 3), "cells": round(sum(seconds[2:]), 3),
+            "library": {k: float(v) for k, v in library.items()}, "html": runner.get("html", 0.0), "runner": runner}
 
 
 def _off_main_thread(call) -> Any:
@@ -273,12 +311,15 @@ def _kernel_config() -> Iterator[Any]:
 
     from traitlets.config import Config
 
+    # The kernel is stopped at once when the last cell is done, not given time for its exit hooks: every output was
+    # written (atomically) by the cells themselves, and the graceful wait cost about a second per run.
+    client = {"NotebookClient": {"shutdown_kernel": "immediate"}}
     folder = tempfile.mkdtemp(prefix="jykn-k")
     try:
         if len(folder) + 10 > IPC_PATH_LIMIT or os.name != "posix":
-            yield Config()
+            yield Config(client)
         else:
-            yield Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "k")}})
+            yield Config({**client, "KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "k")}})
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -415,7 +456,7 @@ def _read_info(path: Path, start: float) -> dict[str, Any]:
         return {}
     if not isinstance(raw, dict):
         return {}
-    return {k: sanitize(raw[k]) for k in ("row_counts", "figures") if k in raw}
+    return {k: sanitize(raw[k]) for k in ("row_counts", "figures", "timings") if k in raw}
 
 
 def sanitize(value: Any) -> Any:
@@ -489,7 +530,7 @@ def run_plan(
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited threads or state
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=worker_init,
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_start,
                                    initargs=(os.getpid(),))
 
     pool = new_pool()
@@ -539,6 +580,21 @@ def run_plan(
     finally:
         bar.close()
     return [results[s.key] for s in specs], interrupted
+
+
+def _worker_start(parent_pid: int) -> None:
+    """Every pool worker: its signals (procs.worker_init), then papermill, nbformat and the HTML export imported
+    once, when the worker starts, not in its first run (about 1–3 seconds)."""
+    worker_init(parent_pid)
+    try:
+        import nbformat  # noqa: F401
+        import papermill  # noqa: F401
+
+        from jykn_lib.report.page import warm_up
+
+        warm_up()  # nbconvert imported, the leaders' template compiled
+    except Exception:  # not hidden: the worker's runs import the same and fail with the reason
+        pass
 
 
 def _worker_died(spec: RunSpec, exc: Exception, submitted: float) -> RunResult:

@@ -144,6 +144,8 @@ def build_manifest(
                 "restored_earlier": [mask_personal(rel(p, qdir)) for p in r.restored],
                 "row_counts": r.info.get("row_counts", {}),
                 "figures": r.info.get("figures", {}),
+                # where the run's seconds went: kernel start-up, the notebook's cells, the library's steps, the HTML
+                "timing": r.timing,
             }
         )
     ok = sum(r.ok for r in results)
