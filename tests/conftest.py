@@ -7,7 +7,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from nbclient import NotebookClient  # noqa: E402
 from rule_cases import RuleCaseFile  # noqa: E402
+
+# The tests' own papermill calls stop their kernels at once, as the runner does (jykn_lib.runner.execute._kernel_config):
+# the graceful wait costs about a second per notebook and proves nothing here.
+NotebookClient.shutdown_kernel.default_value = "immediate"
 
 
 def pytest_collect_file(parent, file_path):
