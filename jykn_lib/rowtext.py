@@ -55,6 +55,17 @@ def join_by_row(rows, texts, n: int, sep: str) -> np.ndarray:
     return _join_codes(rows, np.asarray(texts, dtype=object), n, sep)
 
 
+def has_part(values: pd.Series, part: str, sep: str) -> np.ndarray:
+    """``part in value.split(sep)`` for every value (str; ``sep`` one character): the whole value, its first or
+    last part, or a part between two separators."""
+    assert len(sep) == 1
+    s = pd.Series(values, dtype=object).reset_index(drop=True)
+    if sep in part:
+        return np.zeros(len(s), dtype=bool)  # split parts never contain sep
+    return ((s == part) | s.str.startswith(part + sep) | s.str.endswith(sep + part)
+            | s.str.contains(sep + part + sep, regex=False)).to_numpy(dtype=bool)
+
+
 def per_value(values: pd.Series, fn: Callable) -> np.ndarray:
     """``fn`` of each value, computed once per distinct value (values are codes or their combinations)."""
     s = pd.Series(values).reset_index(drop=True)

@@ -315,8 +315,8 @@ def publicity_table(result: ApplicationsResult, params, town: str | None = None)
     return pd.DataFrame({
         "序号": np.arange(1, len(d) + 1), "姓名": d["name"], "性别": d["sex"], "年龄": d["age"],
         "认定类别": d["categories_text"], "公示期": period, "受理镇街": d["town"],
-        "受理机构地址": d["town"].map(lambda t: offices[t]["address"]),
-        "受理机构电话": d["town"].map(lambda t: offices[t]["phone"]),
+        "受理机构地址": d["town"].map({t: o["address"] for t, o in offices.items()}),
+        "受理机构电话": d["town"].map({t: o["phone"] for t, o in offices.items()}),
     })[PUBLICITY_COLUMNS]
 
 
