@@ -119,3 +119,55 @@ def test_join_groups_is_groupby_join():
     want[joined.index.to_numpy()] = joined.to_numpy()
     assert R.join_by_row(rows, texts, 60, ",").tolist() == want.tolist()
     assert R.join_by_row([], [], 3, ",").tolist() == ["", "", ""]
+
+
+@pytest.mark.parametrize("sep", [",", "、"])
+def test_has_part_is_in_split(sep):
+    values = ["", "01", "01,07", "07,01", "011", "1,01,", ",01", "01,,07", "a、b", "b、a、c", "、", "a", "ab、a"]
+    values = [v.replace(",", sep) for v in values]
+    for part in ["01", "07", "", "1", "a", "b", "a、b", "c"]:
+        assert R.has_part(pd.Series(values), part, sep).tolist() == [part in v.split(sep) for v in values], part
+
+
+def test_per_value_is_fn_of_each_value():
+    s = pd.Series(["01,07", "", "01", "01,07", "03"])
+    fn = lambda v: v.replace(",", "、") + "!"  # noqa: E731
+    assert R.per_value(s, fn).tolist() == [fn(v) for v in s]
+    with pytest.raises(ValueError):
+        R.per_value(pd.Series(["01", None]), fn)
+
+
+def test_rule_names_is_get_with_the_code_as_default():
+    from jykn_lib.io import problems as P
+    from jykn_lib.kit.display import _rule_names
+
+    codes = pd.Series([*list(P.RULES)[:3], "NOT_A_RULE", None])
+    assert _rule_names(codes).tolist() == [P.RULES.get(c, c) for c in codes]
+
+
+def test_screening_reason_texts_same_as_the_loop():
+    from jykn_lib.analyses import screening as S
+    from jykn_lib.params import load_parameters
+
+    reasons = load_parameters().reasons(ON)
+    cat = next(c for c, r in reasons.items() if r.kind == "category")
+    exc = [c for c, r in reasons.items() if r.kind == "exclusion"][:3]
+    long = pd.DataFrame({"row": [0, 0, 1, 2, 2, 2, 3], "code": [cat, exc[0], exc[0], exc[0], exc[1], exc[2], cat],
+                         "evidence": ["证据", "", None, "x", "y", "", ""]})
+    got = S.reason_texts(long, 5, reasons)
+    want = {k: [""] * 5 for k in got}
+    for code, r in reasons.items():  # the per-row loop the function had
+        for row, e in zip(long.loc[long["code"] == code, "row"], long.loc[long["code"] == code, "evidence"]):
+            e = "" if pd.isna(e) else str(e)
+            if r.kind == "category":
+                parts = [("category", f"{r.label}：{e}（{r.citation}）" if e else f"{r.label}（{r.citation}）", "；")]
+            elif r.kind == "exclusion":
+                parts = [("exclusion", f"{r.label}（{e}）" if e else r.label, "、"),
+                         ("exclusion_clause", r.citation, "、")]
+            else:
+                continue
+            for key, t, sep in parts:
+                if key == "exclusion_clause" and t in want[key][row].split(sep):
+                    continue
+                want[key][row] = t if want[key][row] == "" else want[key][row] + sep + t
+    assert {k: v.tolist() for k, v in got.items() if k != "hint"} == {k: v for k, v in want.items() if k != "hint"}

@@ -622,7 +622,7 @@ def followup_table(result: LedgerReviewResult) -> pd.DataFrame:
     """待跟踪: who needs a contact — overdue follow-ups, services and follow-ups due within the horizon, E4/E10."""
     f = result.tables["findings"]
     f = f[f["问题代码"].isin(FOLLOW_CODES)]
-    items = f.groupby("公民身份号码")["问题"].agg(lambda s: "；".join(dict.fromkeys(s)))
+    items = join_groups(f, "公民身份号码", "问题", "；", unique=True)
     people = result.tables["people"]
     if people.empty or items.empty:
         cols = ["所属镇街", "所属村居", "姓名", "公民身份号码", "联系电话", "帮扶责任人", "待办事项", "下次跟踪期限",

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..dates import add_months, to_day_array
 from ..params import ParameterError, Parameters
-from ..rowtext import join_by_row
+from ..rowtext import join_by_row, join_groups
 from ..workdays import CalendarMissingError, add_working_days_many, year_flags
 from . import facts as F
 from .collect import Collector, fmt_date
@@ -180,7 +180,8 @@ def _plan(p, svc, params, rolls, today, horizon, summary, c: Collector) -> pd.Da
     for code, status in (("S_ART5_OVERDUE", OVERDUE), ("S_ART5_LATE", LATE), ("S_ART5_DUE_SOON", DUE_SOON)):
         hit = plan[plan["status"] == status]
         mask = np.isin(rows, hit["row"].to_numpy())
-        evidence = text[plan["status"] == status].groupby(hit["row"]).agg("；".join).reindex(rows).fillna("")
+        evidence = join_groups(pd.DataFrame({"row": hit["row"], "t": text[plan["status"] == status]}), "row", "t",
+                               "；").reindex(rows).fillna("")
         c.add(code, mask, evidence.to_numpy())
     worst = plan.assign(o=plan["status"].map({OVERDUE: 0, LATE: 1, DUE_SOON: 2, PENDING: 3, ON_TIME: 4}))
     summary["plan_status"] = (worst.sort_values(["row", "o"]).drop_duplicates("row").set_index("row")["status"]
