@@ -12,6 +12,7 @@ which is bounded by the codes and categories (parameters), not by the people.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -56,14 +57,16 @@ def join_by_row(rows, texts, n: int, sep: str) -> np.ndarray:
 
 
 def has_part(values: pd.Series, part: str, sep: str) -> np.ndarray:
-    """``part in value.split(sep)`` for every value (str; ``sep`` one character): the whole value, its first or
-    last part, or a part between two separators."""
+    """``part in value.split(sep)`` for every value (str; ``sep`` one character): ``part`` between the start or a
+    separator and a separator or the end, matched by pyarrow's regex engine in one pass."""
     assert len(sep) == 1
-    s = pd.Series(values, dtype=object).reset_index(drop=True)
+    s = pd.Series(values).reset_index(drop=True)
     if sep in part:
         return np.zeros(len(s), dtype=bool)  # split parts never contain sep
-    return ((s == part) | s.str.startswith(part + sep) | s.str.endswith(sep + part)
-            | s.str.contains(sep + part + sep, regex=False)).to_numpy(dtype=bool)
+    d = re.escape(sep)
+    found = pc.match_substring_regex(pa.array(s.to_numpy(dtype=object), type=pa.large_string()),
+                                     f"(?:^|{d}){re.escape(part)}(?:{d}|$)")
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def per_value(values: pd.Series, fn: Callable) -> np.ndarray:
