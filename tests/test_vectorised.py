@@ -29,6 +29,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "per town (the indicators a town lost points on)",
     ("jykn_lib/analyses/assessment.py", "summary_lines", "agg(join)"):
         "per source (the kept results that are missing)",
+    ("jykn_lib/analyses/assessment.py", "summary_lines", "comprehension over a column"):
+        "per grade (the scheme's grade levels)",
     ("jykn_lib/analyses/assessment.py", "show_towns", "for over a column"):
         "one section per town of the totals table",
     ("jykn_lib/io/returns.py", "reconcile", "agg(lambda)"):
@@ -49,26 +51,45 @@ ROW_ITER = {"to_numpy", "tolist", "to_list", "values", "index", "items", "iterit
 PARAMETER_LOOPS: dict[str, set[str]] = {
     "jykn_lib/analyses/applications.py": {"decide_year"},
     "jykn_lib/analyses/assessment.py": {"scheme", "decide", "_scheme_table", "_coverage"},
-    "jykn_lib/analyses/audit.py": {"issued_table"},
+    "jykn_lib/analyses/audit.py": {"issued_table", "instructions"},
     "jykn_lib/analyses/ledger_review.py": {"_plan_note", "figures"},
     "jykn_lib/rules/policies.py": {"load_policies"},
     "jykn_lib/rules/services.py": {"_plan", "_grade", "_check_grading"},
 }
 
 
-def _is_column(node: ast.AST) -> bool:
-    """frame["col"], frame["col"].to_numpy(), frame["col"].values, zip(frame["a"], ...)."""
+def _is_column(node: ast.AST, names: set[str] = frozenset()) -> bool:
+    """frame["col"], frame["col"].to_numpy(), frame["col"].values, zip(frame["a"], ...), or a name assigned from a
+    column in the same function (``cats = people["categories"].fillna("")``)."""
+    if isinstance(node, ast.Name):
+        return node.id in names
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
         return True
     if isinstance(node, ast.Attribute) and node.attr in ROW_ITER:
-        return _is_column(node.value)
+        return _is_column(node.value, names)
     if isinstance(node, ast.Call):
         f = node.func
         if isinstance(f, ast.Name) and f.id in ("zip", "enumerate"):
-            return any(_is_column(a) for a in node.args)
+            return any(_is_column(a, names) for a in node.args)
         if isinstance(f, ast.Attribute) and f.attr in ROW_ITER:
-            return _is_column(f.value)
+            return _is_column(f.value, names)
     return False
+
+
+def _from_column(node: ast.AST) -> bool:
+    """An expression that is a column with methods applied: people["categories"].fillna("").astype(str)."""
+    while True:
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(
+                node.slice.value, str):
+            return True
+        if isinstance(node, ast.IfExp):
+            return _from_column(node.body) or _from_column(node.orelse)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr != "unique":
+            node = node.func.value
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            return False
 
 
 def _first_arg(call: ast.Call) -> ast.AST | None:
@@ -81,13 +102,18 @@ class _Finder(ast.NodeVisitor):
     def __init__(self) -> None:
         self.found: list[tuple[int, str, str]] = []  # (line, function, construct)
         self.stack: list[str] = []
+        self.columns: set[str] = set()  # names assigned from a column in the current function
 
     def _add(self, node: ast.AST, construct: str) -> None:
         self.found.append((node.lineno, self.stack[-1] if self.stack else "<module>", construct))
 
     def visit_FunctionDef(self, node) -> None:
         self.stack.append(node.name)
+        saved, self.columns = self.columns, {
+            t.id for a in ast.walk(node) if isinstance(a, ast.Assign) and _from_column(a.value)
+            for t in a.targets if isinstance(t, ast.Name)}
         self.generic_visit(node)
+        self.columns = saved
         self.stack.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -114,14 +140,14 @@ class _Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _comprehension(self, node) -> None:
-        if any(_is_column(g.iter) for g in node.generators):
+        if any(_is_column(g.iter, self.columns) for g in node.generators):
             self._add(node, "comprehension over a column")
         self.generic_visit(node)
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
     def visit_For(self, node: ast.For) -> None:
-        if _is_column(node.iter):
+        if _is_column(node.iter, self.columns):
             self._add(node, "for over a column")
         self.generic_visit(node)
 
@@ -162,6 +188,8 @@ def test_every_allowed_loop_is_still_there():
     ("[x for x in df['a'].tolist()]", "comprehension over a column"),
     ("for x in df['a'].to_numpy():\n    pass", "for over a column"),
     ("np.vectorize(f)(x)", "np.vectorize"),
+    ("def f(p):\n    cats = p['categories'].fillna('')\n    return [c.split(',') for c in cats]",
+     "comprehension over a column"),
     ("rows = frame.to_dict('records')", "to_dict(records)"),
 ])
 def test_the_guard_sees_each_construct(code, construct):

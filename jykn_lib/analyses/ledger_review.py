@@ -28,7 +28,7 @@ from ..kit.flow import missing_lines
 from ..kit.setup import UNKNOWN_TOWN
 from ..kit.workbooks import problems_sheet, sources_sheet, title, write_workbook
 from ..params import ParameterError, Parameters
-from ..rowtext import join_by_row, join_groups
+from ..rowtext import join_by_row, join_groups, per_value
 from ..rules import facts as F
 from ..rules import policies as POL
 from ..rules import services as S
@@ -423,7 +423,7 @@ def _people_table(people, ex, sv, push, params, as_of, tables) -> pd.DataFrame:
     out["年龄"] = pd.array(f["age"].to_numpy(), dtype="Int64")
     out["联系电话"] = people["phone"].fillna("").astype(str).to_numpy()
     out["认定类别代码"] = cats.str.replace(",", "、").to_numpy()
-    out["认定类别"] = ["、".join(names.get(c, c) for c in cs.split(",") if c) for cs in cats]
+    out["认定类别"] = per_value(cats, lambda cs: "、".join(names.get(c, c) for c in cs.split(",") if c))
     out["认定日期"] = people["recognised_date"].to_numpy()
     out["状态"] = people["status"].astype(object).to_numpy()
     out["就业状态"] = people["employment_status"].astype(object).to_numpy()
