@@ -1,6 +1,6 @@
 """05 认定审核 at the scale of a large district: one decision run over many applications.
 
-Reuses the in-memory district of ``bench_engine.build`` (N residents, default 1,000,000) and makes A applications
+Reuses the in-memory district of ``district.build`` (N residents, default 1,000,000) and makes A applications
 (default 20,000: a year of a large city's applications) from its registered unemployed people, with materials written
 as clerks write them (synonyms, some missing, some unknown names). Times ``decide_applications`` (the engine twice —
 申请日 and 决定日 — plus materials and reasons) and the analysis's ``decide_run`` around it (deadlines, 公示, texts).
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from bench_engine import build
+from district import build
 
 from jykn_lib.analyses.applications import decide_run
 from jykn_lib.params import load_parameters

@@ -1,6 +1,6 @@
 """03 台账检查 at the scale of a district (620,000 residents) or a city (4 million), in one run.
 
-Builds the district of benchmarks/bench_engine.py (households, registered unemployed, contributions, market, 低保),
+Builds the district of benchmarks/district.py (households, registered unemployed, contributions, market, 低保),
 gives its ledger the review's columns and every recognised person about twenty 帮扶记录 (the plan and a follow-up
 every few weeks), adds 公益性岗位, and times the review (``jykn_lib.analyses.ledger_review.review``: the engine at
 the 认定日期, the exit family, the services family, the policy list, the posts) against the floor of the joins it
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_engine import AS_OF, build
+from district import AS_OF, build
 
 from jykn_lib.analyses import ledger_review as L
 from jykn_lib.io import problems as P

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .io.writer import Col, Sheet
+from .rowtext import cell_texts
 
 LEDGER_SHEET = "就业困难人员台账"
 CHANGES_SHEET = "变更记录"
@@ -56,10 +57,22 @@ def _text(v) -> str:
     return str(v)
 
 
+def _str(values: pd.Series) -> np.ndarray:
+    """``str`` of every value (None → 'None', NaN → 'nan', as an f-string writes them)."""
+    return values.to_numpy(dtype=object).astype(str).astype(object)
+
+
 def _log(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
     frame["来源行号"] = pd.array(frame["来源行号"], dtype="Int64")
     return frame
+
+
+def _log_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A change log from columns (one row per change), typed as ``_log`` types it."""
+    out = pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in CHANGE_COLUMNS})
+    out["来源行号"] = pd.array(out["来源行号"], dtype="Int64")
+    return out
 
 
 def apply_exits(ledger: pd.DataFrame, exits: pd.DataFrame, *, version: str, on: dt.date) -> tuple[pd.DataFrame,
@@ -70,26 +83,54 @@ def apply_exits(ledger: pd.DataFrame, exits: pd.DataFrame, *, version: str, on: 
     out = ledger.copy()
     out["exit_date"] = pd.to_datetime(out["exit_date"])
     out[["status", "exit_reason"]] = out[["status", "exit_reason"]].astype(object)
-    log: list[dict] = []
     active = out.index[out["status"] == ACTIVE]
     where = pd.Series(active, index=out.loc[active, "id_number"].astype(str).to_numpy())
     where = where[~where.index.duplicated(keep="last")]  # two 有效 rows are a conflict the reader reported
-    for e in exits.itertuples(index=False):
-        pid = str(e.id_number)
-        if pid not in where.index:
+    e = exits.reset_index(drop=True)
+    pid = e["id_number"].astype(str)
+    e = e.assign(_pid=pid, _i=pid.map(where), _pos=np.arange(len(e)))
+    e = e[e["_i"].notna()]
+    e["_i"] = e["_i"].astype(np.int64)
+    e["_round"] = e.groupby("_pid", sort=False).cumcount()
+    parts = []
+    # a person exited twice in one call: each later exit sees the earlier one's values (rounds are bounded by the
+    # number of exits of one person, not by the people)
+    for _, r in e.groupby("_round", sort=True):
+        parts += _exit_round(out, r)
+    if not parts:
+        return out, _log([])
+    log = pd.concat(parts, ignore_index=True).sort_values(["_pos", "_f"], kind="stable")  # exit order, then field
+    return out, _log_frame(log.assign(版本=version, 变更日期=on.isoformat()))
+
+
+def _exit_round(out: pd.DataFrame, e: pd.DataFrame) -> list[pd.DataFrame]:
+    """One exit per person (rows ``e._i`` of ``out``): set the changed fields in place, return their log rows."""
+    idx = e["_i"].to_numpy()
+    new = {"status": pd.Series(EXITED, index=e.index, dtype=object),
+           "exit_date": pd.Series(pd.to_datetime(pd.Series(e["exit_date"].to_numpy(dtype=object))).to_numpy(),
+                                  index=e.index),
+           "exit_reason": e["exit_reason"].astype(object)}
+    n = len(e)
+    source_file = e["source_file"].to_numpy(dtype=object) if "source_file" in e else np.full(n, "", dtype=object)
+    source_file = np.where(source_file.astype(bool), source_file, "")  # `value or ""`: a NaN stays, as it did
+    source_row = e["source_row"].to_numpy(dtype=object) if "source_row" in e else np.full(n, None, dtype=object)
+    parts = []
+    for k, (fld, header) in enumerate(EXIT_FIELDS.items()):
+        old = out.loc[idx, fld].reset_index(drop=True)
+        old_text, new_text = cell_texts(old).to_numpy(), cell_texts(new[fld]).to_numpy()
+        changed = old_text != new_text
+        if not changed.any():
             continue
-        i = where[pid]
-        new = {"status": EXITED, "exit_date": pd.Timestamp(e.exit_date), "exit_reason": e.exit_reason}
-        for fld, header in EXIT_FIELDS.items():
-            old = out.at[i, fld]
-            if _text(old) == _text(new[fld]):
-                continue
-            out.at[i, fld] = new[fld]
-            log.append({"版本": version, "变更日期": on.isoformat(), "公民身份号码": pid, "姓名": out.at[i, "name"],
-                        "所属镇街": out.at[i, "town"], "变更类型": "退出", "字段": header, "原值": _text(old),
-                        "新值": _text(new[fld]), "决定依据": e.basis, "证据": e.evidence,
-                        "来源文件": getattr(e, "source_file", "") or "", "来源行号": getattr(e, "source_row", None)})
-    return out, _log(log)
+        at = idx[changed]
+        parts.append(pd.DataFrame({
+            "公民身份号码": e["_pid"].to_numpy()[changed],
+            "姓名": out.loc[at, "name"].to_numpy(dtype=object), "所属镇街": out.loc[at, "town"].to_numpy(dtype=object),
+            "变更类型": "退出", "字段": header, "原值": old_text[changed], "新值": new_text[changed],
+            "决定依据": e["basis"].to_numpy(dtype=object)[changed], "证据": e["evidence"].to_numpy(dtype=object)[changed],
+            "来源文件": source_file[changed], "来源行号": source_row[changed],
+            "_pos": e["_pos"].to_numpy()[changed], "_f": k}))
+        out.loc[at, fld] = new[fld].to_numpy()[changed]
+    return parts
 
 
 def add_recognitions(ledger: pd.DataFrame, new_rows: pd.DataFrame, *, version: str, on: dt.date) -> tuple[
@@ -103,12 +144,17 @@ def add_recognitions(ledger: pd.DataFrame, new_rows: pd.DataFrame, *, version: s
     rows["_file"] = ""
     rows["_row"] = pd.NA
     out = pd.concat([ledger, rows[ledger.columns]], ignore_index=True)
-    log = [{"版本": version, "变更日期": on.isoformat(), "公民身份号码": str(r.id_number), "姓名": r.name,
-            "所属镇街": r.town, "变更类型": "新增认定", "字段": "（整行）", "原值": "",
-            "新值": f"认定类别 {r.categories}，认定日期 {_text(r.recognised_date)}", "决定依据": r.basis,
-            "证据": r.evidence, "来源文件": r.source_file, "来源行号": r.source_row}
-           for r in fresh.itertuples(index=False)]
-    return out, _log(log)
+    f = fresh.reset_index(drop=True)
+    log = pd.DataFrame({
+        "版本": version, "变更日期": on.isoformat(), "公民身份号码": f["id_number"].astype(str).to_numpy(dtype=object),
+        "姓名": f["name"].to_numpy(dtype=object), "所属镇街": f["town"].to_numpy(dtype=object), "变更类型": "新增认定",
+        "字段": "（整行）", "原值": "",
+        "新值": ("认定类别 " + _str(f["categories"]) + "，认定日期 "
+                 + cell_texts(f["recognised_date"]).to_numpy(dtype=object)),
+        "决定依据": f["basis"].to_numpy(dtype=object), "证据": f["evidence"].to_numpy(dtype=object),
+        "来源文件": f["source_file"].to_numpy(dtype=object), "来源行号": f["source_row"].to_numpy(dtype=object)},
+        index=range(len(f)))
+    return out, _log_frame(log) if len(log) else _log([])
 
 
 def read_change_log(path: Path | None) -> pd.DataFrame:
@@ -126,11 +172,15 @@ def read_change_log(path: Path | None) -> pd.DataFrame:
     if header_at is None:
         return empty
     header = [str(h).strip() for h in rows[header_at]]
-    body = [r for r in rows[header_at + 1:] if any(str(c).strip() for c in r)]
-    frame = pd.DataFrame(body, columns=header)
+    frame = pd.DataFrame(rows[header_at + 1:], columns=header, dtype=object)
+    filled = np.zeros(len(frame), dtype=bool)
+    for j in range(frame.shape[1]):  # a row with any cell whose str() is not blank (per column, not per row)
+        filled |= np.char.strip(frame.iloc[:, j].to_numpy(dtype=object).astype(str)) != ""
+    frame = frame[filled]
     frame = frame[frame["公民身份号码"].astype(str).str.strip() != ""]  # note lines below the table
     frame = frame.reindex(columns=CHANGE_COLUMNS).astype(object).where(lambda d: d.notna(), "")
-    frame = frame.map(lambda v: _text(v) if not isinstance(v, str) else v)
+    frame = frame.apply(cell_texts)  # per column: each value as _text writes it (a str stays as it is)
+    frame = frame.astype(str) if len(frame) else frame  # all text: the str dtype pandas infers for it
     frame["来源行号"] = pd.to_numeric(frame["来源行号"], errors="coerce").astype("Int64")
     return frame.reset_index(drop=True)
 

@@ -32,6 +32,7 @@ from ..kit.flow import missing_lines
 from ..kit.setup import DISTRICT_DIR
 from ..kit.workbooks import problems_sheet, sources_sheet, title, write_workbook
 from ..notices import write_refusal_notices
+from ..rowtext import join_by_row
 from ..rules.applications import CONCLUSIONS, decide_applications, shown_reasons
 from ..rules.engine import prepare_tables
 from ..rules.reasons import category_names
@@ -158,9 +159,7 @@ def _join(frame: pd.DataFrame, column: str, n: int, sep: str, unique: bool = Fal
     if frame.empty:
         return out
     f = frame.drop_duplicates(["row", column]) if unique else frame
-    joined = f.groupby("row", sort=False)[column].agg(sep.join)
-    out[joined.index.to_numpy(dtype=int)] = joined.to_numpy()
-    return out
+    return join_by_row(f["row"].to_numpy(dtype=int), f[column].to_numpy(dtype=object), n, sep)
 
 
 def decide_run(apps: pd.DataFrame, tables, setup, missing_sources=(), earlier: pd.DataFrame | None = None
@@ -315,8 +314,8 @@ def publicity_table(result: ApplicationsResult, params, town: str | None = None)
     return pd.DataFrame({
         "序号": np.arange(1, len(d) + 1), "姓名": d["name"], "性别": d["sex"], "年龄": d["age"],
         "认定类别": d["categories_text"], "公示期": period, "受理镇街": d["town"],
-        "受理机构地址": d["town"].map(lambda t: offices[t]["address"]),
-        "受理机构电话": d["town"].map(lambda t: offices[t]["phone"]),
+        "受理机构地址": d["town"].map({t: o["address"] for t, o in offices.items()}),
+        "受理机构电话": d["town"].map({t: o["phone"] for t, o in offices.items()}),
     })[PUBLICITY_COLUMNS]
 
 

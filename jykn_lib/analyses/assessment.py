@@ -30,6 +30,7 @@ from ..kit.setup import DISTRICT, DISTRICT_DIR, WORK_DIR_NAME, NotebookSetup, re
 from ..kit.workbooks import title, write_workbook
 from ..params import load_parameters
 from ..periods import Quarter
+from ..rowtext import has_part
 
 NOTEBOOK = "04"
 FIGURE_PREFIX = "镇街考核"
@@ -315,7 +316,7 @@ def zero_household(y: Year, towns, w) -> pd.DataFrame:
     days = int(w["zero_household_days"])
     ledgers = _ledgers(y)
     last = ledgers[max(ledgers)]
-    z = last[last["categories"].fillna("").str.split(",").apply(lambda c: w["zero_category"] in c)]
+    z = last[has_part(last["categories"].fillna(""), w["zero_category"], ",")]
     z = z[pd.to_datetime(z["recognised_date"]) <= pd.Timestamp(y.as_of)]
     gap = pd.to_datetime(z["employment_date"]) - pd.to_datetime(z["recognised_date"])
     cleared = _employed(z) & (gap <= pd.Timedelta(days=days))

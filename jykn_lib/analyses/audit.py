@@ -537,9 +537,9 @@ def signal_table(result: AuditResult, setup) -> pd.DataFrame:
     table = pd.DataFrame({"镇街": towns})
     g = p.groupby("所属镇街")
     table["有效人数"] = g.size().reindex(towns, fill_value=0).to_numpy()
-    table["下发核实人数"] = g["处理"].apply(lambda h: h.isin([HANDLING["issued"], HANDLING["both"]]).sum()).reindex(
-        towns, fill_value=0).to_numpy()
-    table["区直接退出人数"] = g["direct"].apply(lambda d: (d != "").sum()).reindex(towns, fill_value=0).to_numpy()
+    issued = p["处理"].isin([HANDLING["issued"], HANDLING["both"]]).groupby(p["所属镇街"]).sum()
+    table["下发核实人数"] = issued.reindex(towns, fill_value=0).to_numpy()
+    table["区直接退出人数"] = (p["direct"] != "").groupby(p["所属镇街"]).sum().reindex(towns, fill_value=0).to_numpy()
     both = pd.concat([p[["所属镇街"]].assign(code=p["verify"].str.split(",")).explode("code"),
                       p[["所属镇街"]].assign(code=p["direct"].str.split(",")).explode("code")])
     both = both[both["code"].fillna("") != ""]

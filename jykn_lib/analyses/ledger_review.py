@@ -28,6 +28,7 @@ from ..kit.flow import missing_lines
 from ..kit.setup import UNKNOWN_TOWN
 from ..kit.workbooks import problems_sheet, sources_sheet, title, write_workbook
 from ..params import ParameterError, Parameters
+from ..rowtext import join_by_row, join_groups, per_value
 from ..rules import facts as F
 from ..rules import policies as POL
 from ..rules import services as S
@@ -201,20 +202,24 @@ def _reader_findings(data, ledger_all: pd.DataFrame, params) -> pd.DataFrame:
     parts = []
     rejected = pr[pr["处理"] == P.REJECT]
     if len(rejected):
-        g = rejected.groupby(["文件", "行号"], sort=True)
-        ids = g.apply(lambda d: d.loc[d["规则代码"].isin(ID_RULES), "原值"].iloc[0]
-                      if d["规则代码"].isin(ID_RULES).any() else None, include_groups=False)
-        is_id = g["规则代码"].agg(lambda s: s.isin(ID_RULES).any())
-        text = g["问题说明"].agg("；".join)
-        frame = pd.DataFrame({"_file": [k[0] for k in text.index], "_row": [k[1] for k in text.index],
-                              "id_number": ids.to_numpy(), "evidence": text.to_numpy(), "is_id": is_id.to_numpy()})
+        keys = ["文件", "行号"]
+        rejected = rejected.assign(_id=rejected["规则代码"].isin(ID_RULES).to_numpy())
+        text = join_groups(rejected, keys, "问题说明", "；")
+        is_id = rejected.groupby(keys, sort=True)["_id"].any().reindex(text.index)
+        # the identity number the first identity problem of the row quoted; None when the row has none
+        first = rejected[rejected["_id"]].drop_duplicates(keys).set_index(keys)["原值"]
+        ids = first.reindex(text.index).astype(object).where(is_id.to_numpy(), None)
+        frame = pd.DataFrame({"_file": text.index.get_level_values(0).to_numpy(dtype=object),
+                              "_row": text.index.get_level_values(1).to_numpy(dtype=object),
+                              "id_number": ids.to_numpy(dtype=object), "evidence": text.to_numpy(),
+                              "is_id": is_id.to_numpy(dtype=bool)})
         for code, mask in (("L_ID_INVALID", frame["is_id"]), ("L_REQUIRED", ~frame["is_id"])):
             sub = frame[mask.to_numpy()]
             if len(sub):
                 parts.append(_found(sub, code, sub["evidence"].to_numpy(), town=UNKNOWN_TOWN, village="", name=""))
     blanked = pr[pr["处理"] == P.BLANK]
     if len(blanked):
-        b = blanked.groupby(["文件", "行号"], sort=True)["问题说明"].agg("；".join).reset_index()
+        b = join_groups(blanked, ["文件", "行号"], "问题说明", "；").reset_index()
         b = b.merge(ledger_all, left_on=["文件", "行号"], right_on=["_file", "_row"], how="inner")
         parts.append(_found(b, "L_CELL_INVALID", b["问题说明"].to_numpy()))
     return pd.concat(parts, ignore_index=True) if parts else _found(ledger_all.iloc[:0], "L_REQUIRED", "")
@@ -229,7 +234,7 @@ def _duplicates(ledger_all: pd.DataFrame, data, params) -> pd.DataFrame:
     if len(many):
         many["_place"] = "第" + many["_row"].astype(str) + "行（" + many["town"].astype(str) + "）"
         towns = many.groupby("id_number")["town"].transform("nunique")
-        places = many.groupby("id_number")["_place"].transform(lambda s: "、".join(s))
+        places = many["id_number"].map(join_groups(many, "id_number", "_place", "、"))
         evidence = "同一人有" + many.groupby("id_number")["_row"].transform("size").astype(str) + "条有效记录：" + places
         for code, mask in (("L_TWO_TOWNS", towns > 1), ("L_DUPLICATE", towns <= 1)):
             sub = many[mask.to_numpy()]
@@ -304,13 +309,20 @@ def _category_findings(people, tables, params, missing: set) -> pd.DataFrame:
     names = category_names(params, on)
     skip = set(application_only(params, on))
     checked = {c for c, srcs in CATEGORY_SOURCES.items() if not (set(srcs) & missing)} - skip
-    ledger_cats = sub["categories"].fillna("").astype(str).str.split(",")
-    unsupported = [[c for c in cs if c and c in checked and c not in got.split(",")]
-                   for cs, got in zip(ledger_cats, found_cats)]
-    hit = np.array([bool(u) for u in unsupported], dtype=bool)
-    evidence = [f"认定日期 {d:%Y-%m-%d} 的数据不支持：" + "、".join(names.get(c, c) for c in u)
-                for u, d in zip(unsupported, sub["recognised_date"]) if u]
-    return _found(sub[hit], "L_CATEGORY_UNSUPPORTED", np.array(evidence, dtype=object))
+    # (row, category) in the ledger's order, less those the engine found on that row's date
+    cats = sub["categories"].fillna("").astype(str).str.split(",").explode()
+    cats = pd.DataFrame({"row": cats.index.to_numpy(), "c": cats.to_numpy(dtype=object)})
+    cats = cats[(cats["c"] != "") & cats["c"].isin(checked)]
+    got = pd.Series(found_cats, dtype=object).str.split(",").explode()
+    got = pd.MultiIndex.from_arrays([got.index.to_numpy(), got.to_numpy(dtype=object)])
+    cats = cats[~pd.MultiIndex.from_arrays([cats["row"], cats["c"]]).isin(got)]
+    hit = np.zeros(len(sub), dtype=bool)
+    hit[cats["row"].to_numpy()] = True
+    label = np.where(cats["c"].isin(names), cats["c"].map(names), cats["c"]).astype(object)
+    text = join_by_row(cats["row"].to_numpy(), label, len(sub), "、")
+    day = pd.to_datetime(sub["recognised_date"]).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    evidence = ("认定日期 " + day[hit] + " 的数据不支持：" + text[hit]).astype(object)
+    return _found(sub[hit], "L_CATEGORY_UNSUPPORTED", evidence)
 
 
 def _evaluate_by_period(asked: pd.DataFrame, tables, params) -> list[str]:
@@ -354,7 +366,7 @@ def _contact_findings(people, data, params) -> pd.DataFrame:
 def _policy_unknown(people, unknown: pd.DataFrame) -> pd.DataFrame:
     if unknown.empty:
         return _found(people.iloc[:0], "L_POLICY_UNKNOWN", "")
-    g = unknown.groupby("row")["item"].agg("、".join)
+    g = join_groups(unknown, "row", "item", "、")
     rows = people.iloc[g.index.to_numpy()]
     return _found(rows, "L_POLICY_UNKNOWN", ("享受政策中的“" + g + "”不是政策清单中的政策项目").to_numpy())
 
@@ -363,10 +375,13 @@ def _findings_frame(found: list[pd.DataFrame], reasons, params) -> pd.DataFrame:
     f = pd.concat([x for x in found if len(x)], ignore_index=True) if any(len(x) for x in found) else None
     if f is None:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS}).rename(columns={"kind": "kind"})
-    f["kind"] = f["code"].map(lambda c: reasons[c].kind)
-    f["问题类别"] = f["kind"].map(lambda k: KIND_NAMES.get(k, "即将到期"))
-    f["问题"] = f["code"].map(lambda c: reasons[c].label)
-    f["依据"] = f["code"].map(lambda c: reasons[c].citation)
+    unknown = set(f["code"]) - set(reasons)
+    if unknown:
+        raise KeyError(sorted(unknown)[0])  # every finding's code is in params/reasons.yaml
+    f["kind"] = f["code"].map({c: r.kind for c, r in reasons.items()})
+    f["问题类别"] = f["kind"].map(KIND_NAMES).fillna("即将到期")
+    f["问题"] = f["code"].map({c: r.label for c, r in reasons.items()})
+    f["依据"] = f["code"].map({c: r.citation for c, r in reasons.items()})
     f["问题代码"] = f["code"]
     for c in ("所属村居", "姓名", "公民身份号码", "说明", "来源文件"):
         f[c] = f[c].fillna("").astype(str)
@@ -383,7 +398,7 @@ def _findings_frame(found: list[pd.DataFrame], reasons, params) -> pd.DataFrame:
 def _problem_text(findings: pd.DataFrame, people: pd.DataFrame) -> np.ndarray:
     """Per person, the labels of their problems (the import file's 备注)."""
     f = findings[findings["kind"].isin(PROBLEM_KINDS) & (findings["公民身份号码"] != "")]
-    text = f.groupby("公民身份号码")["问题"].agg(lambda s: "；".join(dict.fromkeys(s)))
+    text = join_groups(f, "公民身份号码", "问题", "；", unique=True)
     return people["公民身份号码"].map(text).fillna("").to_numpy()
 
 
@@ -408,7 +423,7 @@ def _people_table(people, ex, sv, push, params, as_of, tables) -> pd.DataFrame:
     out["年龄"] = pd.array(f["age"].to_numpy(), dtype="Int64")
     out["联系电话"] = people["phone"].fillna("").astype(str).to_numpy()
     out["认定类别代码"] = cats.str.replace(",", "、").to_numpy()
-    out["认定类别"] = ["、".join(names.get(c, c) for c in cs.split(",") if c) for cs in cats]
+    out["认定类别"] = per_value(cats, lambda cs: "、".join(names.get(c, c) for c in cs.split(",") if c))
     out["认定日期"] = people["recognised_date"].to_numpy()
     out["状态"] = people["status"].astype(object).to_numpy()
     out["就业状态"] = people["employment_status"].astype(object).to_numpy()
@@ -439,7 +454,7 @@ def _people_table(people, ex, sv, push, params, as_of, tables) -> pd.DataFrame:
     out["最后有效联系日期"] = f["last_contact"].to_numpy()
     out["失联月数"] = pd.array(S.whole_months(last_contact, f["eval_date"]), dtype="Int64")
     out["享受政策"] = people["policies_claimed"].fillna("").astype(str).to_numpy()
-    pushed = push.groupby("公民身份号码")["政策项目"].agg(lambda s: "、".join(dict.fromkeys(s)))
+    pushed = join_groups(push, "公民身份号码", "政策项目", "、", unique=True)
     out["可享受未享受政策"] = out["公民身份号码"].map(pushed.to_dict()).astype(object).fillna("").to_numpy()
     out["法定退休日期"] = pd.to_datetime(f["retirement_date"]).to_numpy()
     out["台账文件"] = people["_file"].astype(str).to_numpy()
@@ -480,20 +495,29 @@ def _push(people, tables, params, items, claimed, facts) -> pd.DataFrame:
     long = POL.eligible(keys, tables, params, items, facts=facts)
     if long.empty:
         return _empty_push()
-    done = set(zip(claimed["row"], claimed["policy"]))
-    long = long[[(r, p) not in done for r, p in zip(long["row"], long["policy"])]]
+    if len(claimed):  # less the (row, policy) pairs the ledger already lists
+        done = pd.MultiIndex.from_arrays([claimed["row"].to_numpy(), claimed["policy"].to_numpy(dtype=object)])
+        long = long[~pd.MultiIndex.from_arrays([long["row"].to_numpy(), long["policy"].to_numpy(dtype=object)]).isin(
+            done)]
     rows = people.reset_index(drop=True).iloc[long["row"].to_numpy()]
-    item = [items[c] for c in long["policy"]]
     from ..params import STATUSES
+
+    unknown = set(long["policy"]) - set(items)
+    if unknown:
+        raise KeyError(sorted(unknown)[0])
+    policy = long["policy"]
+
+    def per_policy(fn) -> np.ndarray:  # one value per policy item (the list is a parameter), mapped to the rows
+        return policy.map({c: fn(i) for c, i in items.items()}).to_numpy(dtype=object)
 
     out = pd.DataFrame({
         "所属镇街": rows["town"].astype(object).to_numpy(), "所属村居": rows["village"].fillna("").astype(str).to_numpy(),
-        "对象": [POL.TARGETS[i.target] for i in item], "用人单位": long["employer"].fillna("").to_numpy(),
+        "对象": per_policy(lambda i: POL.TARGETS[i.target]), "用人单位": long["employer"].fillna("").to_numpy(),
         "姓名": rows["name"].astype(object).to_numpy(), "公民身份号码": rows["id_number"].astype(str).to_numpy(),
-        "政策项目": [i.name for i in item], "可享受依据": long["evidence"].to_numpy(),
-        "标准": [f"{i.amount}（{i.reference}）" if i.amount != i.reference else i.amount for i in item],
-        "期限": [i.duration for i in item], "出处": [i.citation for i in item],
-        "确认状态": [STATUSES[i.status] for i in item], "policy": long["policy"].to_numpy()})
+        "政策项目": per_policy(lambda i: i.name), "可享受依据": long["evidence"].to_numpy(),
+        "标准": per_policy(lambda i: f"{i.amount}（{i.reference}）" if i.amount != i.reference else i.amount),
+        "期限": per_policy(lambda i: i.duration), "出处": per_policy(lambda i: i.citation),
+        "确认状态": per_policy(lambda i: STATUSES[i.status]), "policy": policy.to_numpy()})
     return out.sort_values(["所属镇街", "所属村居", "公民身份号码", "policy", "用人单位"], kind="stable").reset_index(drop=True)
 
 
@@ -598,7 +622,7 @@ def followup_table(result: LedgerReviewResult) -> pd.DataFrame:
     """待跟踪: who needs a contact — overdue follow-ups, services and follow-ups due within the horizon, E4/E10."""
     f = result.tables["findings"]
     f = f[f["问题代码"].isin(FOLLOW_CODES)]
-    items = f.groupby("公民身份号码")["问题"].agg(lambda s: "；".join(dict.fromkeys(s)))
+    items = join_groups(f, "公民身份号码", "问题", "；", unique=True)
     people = result.tables["people"]
     if people.empty or items.empty:
         cols = ["所属镇街", "所属村居", "姓名", "公民身份号码", "联系电话", "帮扶责任人", "待办事项", "下次跟踪期限",

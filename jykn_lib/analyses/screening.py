@@ -20,6 +20,7 @@ from ..kit.flow import missing_lines
 from ..kit.setup import UNKNOWN_TOWN
 from ..kit.workbooks import problems_sheet, sources_sheet, title, write_workbook
 from ..params import Parameters
+from ..rowtext import has_part, per_value
 from ..rules import facts as F
 from ..rules.engine import evaluate, prepare_tables
 from ..rules.reasons import application_only, category_names
@@ -114,7 +115,7 @@ def screen(tables: dict, as_of: dt.date, params: Parameters) -> ScreeningResult:
     for col in ("categories", "exclusions", "hints", "outcome"):
         out[col] = s[col].to_numpy()
     names = category_names(params, as_of)
-    out["符合类别"] = [("、".join(names[c] for c in cats.split(",")) if cats else "") for cats in s["categories"]]
+    out["符合类别"] = per_value(s["categories"], lambda cats: "、".join(names[c] for c in cats.split(",")) if cats else "")
     texts = reason_texts(ev.reasons, len(out), params.reasons(as_of))
     out["判定依据"] = texts["category"]
     out["提示"] = texts["hint"]
@@ -149,13 +150,12 @@ def reason_texts(long: pd.DataFrame, n: int, reasons: dict) -> dict[str, np.ndar
         rows = sub["row"].to_numpy()
         ev = sub["evidence"].fillna("").astype(str).to_numpy()
         if r.kind == "category":
-            text = np.array([f"{r.label}：{e}（{r.citation}）" if e else f"{r.label}（{r.citation}）" for e in ev],
-                            dtype=object)
-            _append(out["category"], rows, text, "；")
+            text = np.where(ev != "", r.label + "：" + ev + "（" + r.citation + "）", f"{r.label}（{r.citation}）")
+            _append(out["category"], rows, text.astype(object), "；")
         elif r.kind == "hint":
             _append(out["hint"], rows, np.full(len(rows), r.label, dtype=object), "；")
         else:
-            text = np.array([f"{r.label}（{e}）" if e else r.label for e in ev], dtype=object)
+            text = np.where(ev != "", r.label + "（" + ev + "）", r.label).astype(object)
             _append(out["exclusion"], rows, text, "、")
             _append(out["exclusion_clause"], rows, np.full(len(rows), r.citation, dtype=object), "、", unique=True)
     return out
@@ -163,10 +163,20 @@ def reason_texts(long: pd.DataFrame, n: int, reasons: dict) -> dict[str, np.ndar
 
 def _append(target: np.ndarray, rows: np.ndarray, text: np.ndarray, sep: str, unique: bool = False) -> None:
     current = target[rows]
-    if unique:
-        keep = np.array([t not in c.split(sep) for c, t in zip(current, text)], dtype=bool)
+    if unique:  # leave out a text already among the row's sep-separated texts
+        keep = ~_among(pd.Series(current, dtype=object), text, sep)
         rows, current, text = rows[keep], current[keep], text[keep]
     target[rows] = np.where(current == "", text, current + sep + text)
+
+
+def _among(current: pd.Series, text: np.ndarray, sep: str) -> np.ndarray:
+    """``text[i] in current[i].split(sep)`` for each i, one pass per distinct text (a clause: bounded by the
+    reasons file)."""
+    found = np.zeros(len(current), dtype=bool)
+    for t in pd.unique(text):
+        m = text == t
+        found[m] = has_part(current[m], t, sep)
+    return found
 
 
 # ------------------------------------------------------------------------------------------------------------ tables

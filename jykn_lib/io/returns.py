@@ -91,11 +91,17 @@ def key_series(values: pd.Series) -> pd.Series:
     return s.str.normalize("NFKC").str.replace(_PUNCT, "", regex=True).str.strip()
 
 
-def _per_unique(texts: list, fn, blank) -> list:
-    """``fn`` applied once per distinct text (answers repeat: a handful of distinct values per column)."""
+def _per_unique(texts: list, fn, blank) -> list[np.ndarray]:
+    """``fn`` applied once per distinct text (answers repeat: a handful of distinct values per column); ``fn``
+    returns a tuple, and each of its places comes back as one array over the rows (``blank`` where missing)."""
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
-    results = [fn(u) for u in uniques]
-    return [blank if c < 0 else results[c] for c in codes]
+    results = [fn(u) for u in uniques] + [blank]  # the sentinel -1 takes the last: blank
+    out = []
+    for k in range(len(blank)):
+        place = np.empty(len(results), dtype=object)
+        place[:] = [r[k] for r in results]
+        out.append(place[codes])
+    return out
 
 
 @dataclass(frozen=True)
@@ -332,23 +338,22 @@ def _parse_rows(cells: dict[str, Cells], keep: np.ndarray, vocab: Vocabulary, ct
         out["身份号码问题"] = None
     out["身份号码原值"] = raw("公民身份号码")
     out["姓名"] = text("姓名")
-    res = _per_unique(text("核实结果"), vocab.result, (None, None, BLANK))
-    out["result"] = [r[0] for r in res]
-    out["result_how"] = [r[2] for r in res]
+    result, implied, result_how = _per_unique(text("核实结果"), vocab.result, (None, None, BLANK))
+    out["result"] = result
+    out["result_how"] = result_how
     out["核实结果原值"] = raw("核实结果")
-    reason = _per_unique(text("退出原因"), vocab.reason, (None, BLANK))
-    implied = [r[1] for r in res]
-    out["reason"] = [r[0] for r in reason]
-    out["reason_how"] = [r[1] for r in reason]
+    reason, reason_how = _per_unique(text("退出原因"), vocab.reason, (None, BLANK))
+    out["reason"] = reason
+    out["reason_how"] = reason_how
     # free text in 核实结果 that names the reason ("已就业") stands for the reason when 退出原因 is blank
-    fill = np.array([i is not None and h == BLANK for i, (_c, h) in zip(implied, reason)], dtype=bool)
-    out.loc[fill, "reason"] = np.array(implied, dtype=object)[fill]
+    fill = (implied != None) & (reason_how == BLANK)  # noqa: E711 — elementwise, as `is not None`
+    out.loc[fill, "reason"] = implied[fill]
     out.loc[fill, "reason_how"] = IMPLIED
     out["implied_reason"] = implied
     out["退出原因原值"] = raw("退出原因")
-    meth = _per_unique(text("核实方式"), vocab.method, (None, BLANK))
-    out["method"] = [m[0] for m in meth]
-    out["method_how"] = [m[1] for m in meth]
+    method, method_how = _per_unique(text("核实方式"), vocab.method, (None, BLANK))
+    out["method"] = method
+    out["method_how"] = method_how
     out["核实方式原值"] = raw("核实方式")
     if "核实日期" in cells:
         sub = _subset(cells["核实日期"], keep)

@@ -6,6 +6,7 @@ executed notebook's HTML can go to leaders. Each function displays and returns n
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import report
@@ -54,12 +55,17 @@ def _markdown_obj(text: str):
     return Markdown(text)
 
 
+def _rule_names(codes: pd.Series) -> pd.Series:
+    """Each rule code's Chinese name (the code itself when it has none)."""
+    return pd.Series(np.where(codes.isin(list(P.RULES)), codes.map(P.RULES), codes), index=codes.index, dtype=object)
+
+
 def problem_counts(problems: pd.DataFrame) -> pd.DataFrame:
     """问题数据 counted by source, kind and handling (no personal data: for the leaders' report)."""
     if problems.empty:
         return pd.DataFrame(columns=["来源", "问题类型", "处理", "行数"])
     table = problems.groupby(["来源", "规则代码", "处理"]).size().rename("行数").reset_index()
-    table.insert(1, "问题类型", table.pop("规则代码").map(lambda c: P.RULES.get(c, c)))
+    table.insert(1, "问题类型", _rule_names(table.pop("规则代码")))
     return table
 
 

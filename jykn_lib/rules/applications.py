@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..materials import Materials, load_materials, material_key  # also re-exported for callers
 from ..params import Parameters
+from ..rowtext import join_by_row
 from .collect import Collector, age_text, fmt_date
 from .engine import Evaluation, evaluate
 from .reasons import application_only
@@ -76,9 +77,7 @@ def _join_by_row(long: pd.DataFrame, column: str, n: int, materials: Materials |
     if materials is not None:
         rank = {m: i for i, m in enumerate(materials.order)}
         frame = frame.assign(_r=frame[column].map(rank)).sort_values(["row", "_r"], kind="stable")
-    joined = frame.groupby("row", sort=False)[column].agg("、".join)
-    out[joined.index.to_numpy(dtype=int)] = joined.to_numpy()
-    return out
+    return join_by_row(frame["row"].to_numpy(dtype=int), frame[column].to_numpy(dtype=object), n, "、")
 
 
 # ------------------------------------------------------------------------------------------------------- deciding

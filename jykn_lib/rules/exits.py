@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..dates import add_months
 from ..params import Parameters
+from ..rowtext import has_part
 from .collect import Collector, age_text, employer_suffix, fmt_date
 
 
@@ -78,8 +79,10 @@ def exit_conditions(f: pd.DataFrame, people: pd.DataFrame, params: Parameters, c
     )
     c.add("E5", f["employed"] | f["reg_cancelled"], pd.Series(emp_text).str.strip())
     household = [str(k).zfill(2) for k in params["rules.categories.household_categories"].constant_over(d)]
-    cats = f["ledger_categories"].fillna("").str.split(",")
-    in_household_cat = cats.map(lambda cs: any(x in household for x in cs)).astype(bool)
+    cats = f["ledger_categories"].fillna("")
+    in_household_cat = pd.Series(np.zeros(len(f), dtype=bool), index=f.index)
+    for code in household:  # bounded by the household categories (a parameter)
+        in_household_cat |= has_part(cats, code, ",")
     c.add("E6", in_household_cat & f["household_other_employed"], "家庭成员已有就业")
     months10 = params["rules.exits.e10_no_contact_months"].at_many(d).astype(np.int64)
     baseline = f["last_contact"].fillna(f["ledger_recognised_date"])

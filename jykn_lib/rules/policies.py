@@ -112,7 +112,7 @@ def claimed_policies(texts: pd.Series, items: dict[str, Policy]) -> tuple[pd.Dat
     exploded = s.str.split(_SPLIT).explode()
     exploded = exploded[exploded.str.strip() != ""]
     frame = pd.DataFrame({"row": exploded.index.to_numpy(), "item": exploded.str.strip().to_numpy()})
-    frame["policy"] = frame["item"].map(lambda t: lookup.get(_key(t)))
+    frame["policy"] = frame["item"].astype(str).str.normalize("NFKC").str.replace(r"\s+", "", regex=True).map(lookup)
     known = frame[frame["policy"].notna()][["row", "policy"]].drop_duplicates().reset_index(drop=True)
     unknown = frame[frame["policy"].isna()][["row", "item"]].reset_index(drop=True)
     return known, unknown

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..dates import add_months, to_day_array
 from ..params import ParameterError, Parameters
+from ..rowtext import join_by_row, join_groups
 from ..workdays import CalendarMissingError, add_working_days_many, year_flags
 from . import facts as F
 from .collect import Collector, fmt_date
@@ -179,7 +180,8 @@ def _plan(p, svc, params, rolls, today, horizon, summary, c: Collector) -> pd.Da
     for code, status in (("S_ART5_OVERDUE", OVERDUE), ("S_ART5_LATE", LATE), ("S_ART5_DUE_SOON", DUE_SOON)):
         hit = plan[plan["status"] == status]
         mask = np.isin(rows, hit["row"].to_numpy())
-        evidence = text[plan["status"] == status].groupby(hit["row"]).agg("；".join).reindex(rows).fillna("")
+        evidence = join_groups(pd.DataFrame({"row": hit["row"], "t": text[plan["status"] == status]}), "row", "t",
+                               "；").reindex(rows).fillna("")
         c.add(code, mask, evidence.to_numpy())
     worst = plan.assign(o=plan["status"].map({OVERDUE: 0, LATE: 1, DUE_SOON: 2, PENDING: 3, ON_TIME: 4}))
     summary["plan_status"] = (worst.sort_values(["row", "o"]).drop_duplicates("row").set_index("row")["status"]
@@ -227,8 +229,12 @@ def _grade(p, tables, params, summary, c: Collector) -> None:
     rule = params["rules.services.grading"].constant_over(d)
     _check_grading(rule)
     names = {str(k).zfill(2): str(v) for k, v in params["rules.categories.names"].constant_over(d).items()}
-    cats = p["categories"].fillna("").astype(str).str.split(",").map(lambda cs: [x for x in cs if x])
-    n_cat = cats.map(len).to_numpy()
+    # (row, code) for each non-empty code of the row's categories, in their order
+    long = p["categories"].fillna("").astype(str).str.split(",").explode()
+    long = pd.DataFrame({"row": np.repeat(np.arange(len(p)), p["categories"].fillna("").astype(str).str.count(",")
+                                          .to_numpy() + 1), "code": long.to_numpy(dtype=object)})
+    long = long[long["code"] != ""]
+    n_cat = np.bincount(long["row"].to_numpy(), minlength=len(p))
     keys = p[["row", "id_number", "eval_date"]]
     reg = F.registration_facts(keys, tables, params)
     reg_date = reg["reg_date"].where(reg["reg_valid"]).to_numpy()
@@ -243,15 +249,16 @@ def _grade(p, tables, params, summary, c: Collector) -> None:
         texts = []
         if cond.get("min_categories") is not None:
             met = n_cat >= int(cond["min_categories"])
-            texts.append((met, "GR_CATEGORIES", "兼有" + pd.Series(n_cat).astype(str) + "个认定类别（"
-                          + cats.map("、".join) + "）"))
+            joined = pd.Series(join_by_row(long["row"], long["code"], len(p), "、"), index=p.index)
+            texts.append((met, "GR_CATEGORIES", "兼有" + pd.Series(n_cat).astype(str) + "个认定类别（" + joined + "）"))
             met_any |= met
         if cond.get("categories"):
             wanted = [str(x).zfill(2) for x in cond["categories"]]
-            hit = cats.map(lambda cs, wanted=wanted: [x for x in cs if x in wanted])
-            met = hit.map(bool).to_numpy()
-            texts.append((met, "GR_CATEGORY", "认定类别含" + hit.map(lambda cs: "、".join(f"{x} {names.get(x, '')}"
-                                                                                     for x in cs))))
+            hit = long[long["code"].isin(wanted)]
+            met = np.bincount(hit["row"].to_numpy(), minlength=len(p)) > 0
+            label = hit["code"] + " " + hit["code"].map(names).fillna("")
+            texts.append((met, "GR_CATEGORY", "认定类别含" + pd.Series(
+                join_by_row(hit["row"], label.to_numpy(dtype=object), len(p), "、"), index=p.index)))
             met_any |= met
         if cond.get("min_months_unemployed") is not None:
             met = np.nan_to_num(months, nan=-1) >= int(cond["min_months_unemployed"])
