@@ -165,3 +165,13 @@ def test_reasons_are_written_in_chinese_with_clauses(result):
     cand = result.candidates
     assert cand["判定依据"].str.contains("粤人社规〔2023〕11号 第一条第").all()
     assert (cand["符合类别"].str.match(r"^\d\d ")).all()
+
+
+def test_hukou_names_of_the_screened_only_last_row_wins_absent_is_blank():
+    import pandas as pd
+
+    hukou = pd.DataFrame({"id_number": pd.array(["A1", "B2", None, "A1", "C3"], dtype="str"),
+                          "name": pd.array(["甲", "乙", "丙", "甲二", "丁"], dtype="str")})
+    names = S._hukou_names({"hukou": hukou}, pd.Series(["A1", "Z9", "C3"]))
+    assert list(names[[0, 2]]) == ["甲二", "丁"] and pd.isna(names[1])
+    assert S._hukou_names({}, pd.Series(["A1"])).tolist() == [None]

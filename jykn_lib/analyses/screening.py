@@ -133,8 +133,11 @@ def _hukou_names(tables, ids: pd.Series) -> np.ndarray:
     h = tables.get("hukou")
     if h is None or h.empty or "name" not in h:
         return np.full(len(ids), None, dtype=object)
+    ids = ids.astype(str)
+    # the screened people's rows first: a city's 户籍人口 is ~15× the screened, and the reindex hashes every row kept
+    h = h.loc[F.isin(h["id_number"], ids), ["id_number", "name"]]
     names = h.drop_duplicates("id_number", keep="last")  # the reader already keeps one row per person
-    return names.set_index(names["id_number"].astype(str))["name"].reindex(ids.astype(str)).to_numpy()
+    return names.set_index(names["id_number"].astype(str))["name"].reindex(ids).to_numpy()
 
 
 def reason_texts(long: pd.DataFrame, n: int, reasons: dict) -> dict[str, np.ndarray]:
