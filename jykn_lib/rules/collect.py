@@ -29,7 +29,7 @@ class Collector:
         elif isinstance(evidence, str):
             ev = np.full(len(rows), evidence, dtype=object)
         else:
-            ev = np.asarray(pd.Series(evidence).reset_index(drop=True).astype(str))[rows]
+            ev = np.asarray(pd.Series(evidence).reset_index(drop=True).iloc[rows].astype(str))
         self.blocks.append(pd.DataFrame({"row": rows, "code": code, "kind": self.reasons[code].kind, "evidence": ev}))
 
     def frame(self) -> pd.DataFrame:
@@ -59,8 +59,12 @@ def join_codes(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
 
 
 def fmt_date(s: pd.Series) -> pd.Series:
-    """Dates as YYYY-MM-DD text for evidence ('' where blank)."""
-    return pd.to_datetime(s).dt.strftime("%Y-%m-%d").fillna("")
+    """Dates as YYYY-MM-DD text for evidence ('' where blank); numpy's formatting (strftime is a loop in Python)."""
+    d = pd.Series(pd.to_datetime(s))
+    days = d.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = ""
+    return pd.Series(text, index=d.index, dtype=object)
 
 
 def age_text(f: pd.DataFrame) -> pd.Series:
