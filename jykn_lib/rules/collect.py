@@ -61,10 +61,9 @@ def join_codes(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
 def fmt_date(s: pd.Series) -> pd.Series:
     """Dates as YYYY-MM-DD text for evidence ('' where blank); numpy's formatting (strftime is a loop in Python)."""
     d = pd.Series(pd.to_datetime(s))
-    days = d.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    text = np.datetime_as_string(days, unit="D").astype(object)
-    text[np.isnat(days)] = ""
-    return pd.Series(text, index=d.index, dtype=object)
+    codes, days = pd.factorize(d.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"))  # NaT: code -1
+    text = np.append(np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D").astype(object), "")
+    return pd.Series(text[codes], index=d.index, dtype=object)
 
 
 def age_text(f: pd.DataFrame) -> pd.Series:

@@ -52,7 +52,7 @@ class Sources(dict):
             if "id_number" in df.columns and not _has_codes(df):
                 df = df.assign(_pid=self.codes(df["id_number"]))
             if universe is not None and "id_number" in df.columns and len(df):
-                keep = _positions(df["_pid"].to_numpy(), wanted) >= 0
+                keep = _positions(df["_pid"].to_numpy(), wanted, found_only=True)
                 if not keep.all():
                     df = df.take(np.flatnonzero(keep))
             if households and name == "hukou" and "household_id" in df.columns and "_hid" not in df.columns:
@@ -82,10 +82,12 @@ class Sources(dict):
         return codes
 
     def factorized(self, name: str, column: str, df: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
-        """(codes, values) of a text column of a table (-1 for blanks), computed once per evaluation."""
+        """(codes, values) of a text column of a table (-1 for blanks), computed once per evaluation. ``df`` is the
+        table as :func:`_table` gives it: the same rows as ``self[name]``, a column it lacks being blank."""
         key = (name, column)
-        if key not in self._factors or self._factors[key][0] is not df:
-            self._factors[key] = (df, *pd.factorize(df[column], use_na_sentinel=True))
+        source = self.get(name)
+        if key not in self._factors or self._factors[key][0] is not source:
+            self._factors[key] = (source, *pd.factorize(df[column], use_na_sentinel=True))
         return self._factors[key][1], pd.Index(self._factors[key][2])
 
 
@@ -140,9 +142,10 @@ def isin(values: pd.Series, wanted) -> np.ndarray:
     return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _positions(codes: np.ndarray, index: pd.Index) -> np.ndarray:
-    """``index.get_indexer(codes)`` (-1 where absent). A person's rows are usually together (社保缴费: one row per
-    month), so a long column is looked up one run of equal codes at a time."""
+def _positions(codes: np.ndarray, index: pd.Index, found_only: bool = False) -> np.ndarray:
+    """``index.get_indexer(codes)`` (-1 where absent), or with ``found_only`` whether each code is there. A person's
+    rows are usually together (社保缴费: one row per month), so a long column is looked up one run of equal codes at a
+    time."""
     n = len(codes)
     if n >= 4096:
         head = np.empty(n, dtype=bool)
@@ -150,15 +153,17 @@ def _positions(codes: np.ndarray, index: pd.Index) -> np.ndarray:
         np.not_equal(codes[1:], codes[:-1], out=head[1:])
         starts = np.flatnonzero(head)
         if 2 * len(starts) < n:
-            return np.repeat(index.get_indexer(codes[starts]), np.diff(np.append(starts, n)))
-    return index.get_indexer(codes)
+            at = index.get_indexer(codes[starts])
+            return np.repeat(at >= 0 if found_only else at, np.diff(np.append(starts, n)))
+    at = index.get_indexer(codes)
+    return at >= 0 if found_only else at
 
 
 def code_in(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Membership of integer codes (a hash lookup, no sorting)."""
     if len(codes) == 0 or len(wanted) == 0:
         return np.zeros(len(codes), dtype=bool)
-    return _positions(codes, pd.Index(pd.unique(wanted))) >= 0
+    return _positions(codes, pd.Index(pd.unique(wanted)), found_only=True)
 
 
 def _pairs(keys: pd.DataFrame, table: pd.DataFrame, tables=None) -> tuple[np.ndarray, np.ndarray]:
@@ -446,6 +451,9 @@ def _period_months(periods: np.ndarray) -> np.ndarray:
     """:func:`jykn_lib.dates.period_index` of a float array (no conversion)."""
     blank = np.isnan(periods)
     p = np.where(blank, 0, periods)
+    if (p == np.floor(p)).all():  # whole months (always, from the reader): integer arithmetic, the same values
+        q = p.astype(np.int64)
+        return np.where(blank, -1, q // 100 * 12 + q % 100 - 1)
     return np.where(blank, -1, np.floor_divide(p, 100) * 12 + np.mod(p, 100) - 1).astype(np.int64)
 
 
@@ -514,16 +522,22 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
     )
     strong = exists & jm["role"].isin(roles)
     out["emp_market"] = _any_by_row(jm, strong, index)
-    ledger = ledger_facts(keys, tables, params)
     employed_statuses = _param(params, "rules.evidence.ledger_employed_statuses", dates)
-    since = ledger["ledger_employment_date"]
-    d = pd.Series(dates.to_numpy(), index=index)
-    out["emp_ledger"] = (
-        ledger["recognised_on"] & ledger["ledger_employment_status"].isin(employed_statuses) & (since.isna() | (since <= d))
-    )
-    out["employed"] = out["emp_unit"] | out["emp_market"] | out["emp_ledger"]
-    if lean:
+
+    def ledger_employed(ledger: pd.DataFrame, k: pd.DataFrame) -> pd.Series:
+        since = ledger["ledger_employment_date"]
+        d = pd.Series(k["eval_date"].to_numpy(), index=since.index)
+        return (ledger["recognised_on"] & ledger["ledger_employment_status"].isin(employed_statuses)
+                & (since.isna() | (since <= d)))
+
+    if lean:  # only a key with a ledger row can be employed by it
+        in_ledger = code_in(person_codes(keys, tables), _table(tables, "ledger", ["id_number"])["_pid"].to_numpy())
+        out["emp_ledger"] = _subset(keys, in_ledger, lambda k: ledger_employed(ledger_facts(k, tables, params), k))
+        out["employed"] = out["emp_unit"] | out["emp_market"] | out["emp_ledger"]
         return out
+    ledger = ledger_facts(keys, tables, params)
+    out["emp_ledger"] = ledger_employed(ledger, keys)
+    out["employed"] = out["emp_unit"] | out["emp_market"] | out["emp_ledger"]
     named = jm.loc[strong, ["row", "entity_name"]].sort_values(["row", "entity_name"])
     gm = named.groupby("row")["entity_name"]
     count = gm.nunique().reindex(index)
@@ -629,11 +643,16 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     first[ucodes[::-1]] = np.arange(len(ucodes))[::-1]  # the first pair of each (member, date)
     mkeys = pd.DataFrame({"row": np.arange(len(uniq)), "id_number": t["id_number"].take(pair_t[first]).to_numpy(),
                           "eval_date": on[first], "_pid": m_pid[first]})
-    mperson = person_facts(mkeys, None, params)
-    mreg = registration_facts(mkeys, tables, params, lean=True)
-    memp = employment_facts(mkeys, tables, params, lean=True)
-    checked = (mperson["working_age"] & ~mreg["no_ability"] & ~mreg["not_willing"]).to_numpy()[ucodes]
-    employed = memp["employed"].to_numpy()[ucodes]
+    # only a member with some employment evidence can be employed, and only an employed member's checks matter
+    employed = _subset(mkeys, _evidence_listed(mkeys, tables),
+                       lambda k: employment_facts(k, tables, params, lean=True)["employed"])
+
+    def checked_member(k: pd.DataFrame) -> pd.Series:  # of working age, able and willing (docs/rules.md §0)
+        reg = registration_facts(k, tables, params, lean=True)
+        return person_facts(k, None, params)["working_age"] & ~reg["no_ability"] & ~reg["not_willing"]
+
+    checked = _subset(mkeys, employed, checked_member)
+    checked, employed = checked[ucodes], employed[ucodes]
     poverty = listed(mkeys, tables, "poverty").to_numpy()[ucodes]
     is_self = m_pid == self_pid[pair_a]
     n = len(asked_pos)
@@ -645,6 +664,26 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     for name, values in cols.items():
         out.iloc[asked_pos[found], out.columns.get_loc(name)] = values[found]
     return out
+
+
+def _subset(keys: pd.DataFrame, mask: np.ndarray, fact) -> np.ndarray:
+    """A boolean fact of the keys in ``mask`` (False for the others), computed on those keys only."""
+    out = np.zeros(len(keys), dtype=bool)
+    if mask.any():
+        out[mask] = np.asarray(fact(keys[mask]), dtype=bool)
+    return out
+
+
+EVIDENCE_SOURCES = ("contributions", "market", "ledger")  # the sources employment_facts finds employment in
+
+
+def _evidence_listed(keys: pd.DataFrame, tables) -> np.ndarray:
+    """Keys with a row in a source of employment evidence (the others are not employed, whatever the date)."""
+    codes = [t["_pid"].to_numpy() for name in EVIDENCE_SOURCES
+             if (t := _table(tables, name, ["id_number"])) is not None and len(t)]
+    if not codes:
+        return np.zeros(len(keys), dtype=bool)
+    return code_in(person_codes(keys, tables), np.concatenate(codes))
 
 
 def household_area(members: pd.DataFrame, params: Parameters, dates: pd.Series, by: str = "household_id"
