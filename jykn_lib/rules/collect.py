@@ -41,7 +41,7 @@ class Collector:
 
 def codes_by_row(long: pd.DataFrame, n: int, order: list[str]) -> np.ndarray:
     """Long (row, code) pairs → 'X_A,X_B' per row, codes in ``order`` (the registry order); one pass per code."""
-    seen = set(long["code"])
+    seen = set(long["code"].unique())
     present = [c for c in order if c in seen]
     matrix = np.zeros((n, len(present)), dtype=bool)
     for j, code in enumerate(present):

@@ -84,11 +84,15 @@ class Sources(dict):
     def factorized(self, name: str, column: str, df: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
         """(codes, values) of a text column of a table (-1 for blanks), computed once per evaluation. ``df`` is the
         table as :func:`_table` gives it: the same rows as ``self[name]``, a column it lacks being blank."""
-        key = (name, column)
+        codes, uniques = self.derived(name, ("factorized", column), lambda: pd.factorize(df[column], use_na_sentinel=True))
+        return codes, pd.Index(uniques)
+
+    def derived(self, name: str, key, compute):
+        """What ``compute()`` derives from table ``name`` (its rows as they are here), computed once."""
         source = self.get(name)
-        if key not in self._factors or self._factors[key][0] is not source:
-            self._factors[key] = (source, *pd.factorize(df[column], use_na_sentinel=True))
-        return self._factors[key][1], pd.Index(self._factors[key][2])
+        if (name, key) not in self._factors or self._factors[(name, key)][0] is not source:
+            self._factors[(name, key)] = (source, compute())
+        return self._factors[(name, key)][1]
 
 
 def _factorize(values: pd.Series) -> np.ndarray:
@@ -166,12 +170,24 @@ def code_in(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return _positions(codes, pd.Index(pd.unique(wanted)), found_only=True)
 
 
+_KEY_INDEX: list = []  # the last keys' codes and their index (the facts of one evaluation share their keys)
+
+
+def _key_index(kc: np.ndarray) -> pd.Index:
+    """``pd.Index(kc)``, its hash table built once for the many joins of the same keys (checked equal, not assumed)."""
+    if _KEY_INDEX and len(_KEY_INDEX[0]) == len(kc) and np.array_equal(_KEY_INDEX[0], kc):
+        return _KEY_INDEX[1]
+    index = pd.Index(kc.copy())
+    _KEY_INDEX[:] = [index.to_numpy(), index]
+    return index
+
+
 def _pairs(keys: pd.DataFrame, table: pd.DataFrame, tables=None) -> tuple[np.ndarray, np.ndarray]:
     """(key position, table row position) of every pair of a key and a table row of the same person, in table order
     and, for one table row, in key order."""
     kc = person_codes(keys, tables)
     tc = table["_pid"].to_numpy(dtype=np.int64)
-    index = pd.Index(kc)
+    index = _key_index(kc)
     if index.is_unique:  # one key per person (the usual case): a key's position is its index position
         pos = _positions(tc, index) if len(tc) and len(kc) else np.full(len(tc), -1)
         t_idx = np.flatnonzero(pos >= 0)
@@ -486,8 +502,13 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
     # 社保缴费 has a row per person and month: tested per table row, then per pair with the key's months (numpy)
     t = _table(tables, "contributions", ["id_number", "period", "contrib_type", "employer"])
     k_idx, t_idx = _pairs(keys, t, tables)
-    periods = pd.to_numeric(t["period"].take(t_idx), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    p = _period_months(periods)
+    def period_months():
+        values = pd.to_numeric(t["period"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return values, _period_months(values)
+
+    all_periods, all_months = (tables.derived("contributions", "period", period_months) if isinstance(tables, Sources)
+                               and tables.get("contributions") is not None else period_months())
+    periods, p = all_periods[t_idx], all_months[t_idx]
     eval_month = month_index(dates)[k_idx]
     in_window = (p <= eval_month) & (p >= eval_month - np.asarray(lookback)[k_idx])
     unit = _in_values(tables, "contributions", t, "contrib_type", unit_types)[t_idx]
@@ -679,11 +700,14 @@ EVIDENCE_SOURCES = ("contributions", "market", "ledger")  # the sources employme
 
 def _evidence_listed(keys: pd.DataFrame, tables) -> np.ndarray:
     """Keys with a row in a source of employment evidence (the others are not employed, whatever the date)."""
-    codes = [t["_pid"].to_numpy() for name in EVIDENCE_SOURCES
-             if (t := _table(tables, name, ["id_number"])) is not None and len(t)]
-    if not codes:
-        return np.zeros(len(keys), dtype=bool)
-    return code_in(person_codes(keys, tables), np.concatenate(codes))
+    kc = person_codes(keys, tables)
+    people = pd.Index(pd.unique(kc))
+    seen = np.zeros(len(people), dtype=bool)
+    for name in EVIDENCE_SOURCES:  # the long tables are looked up in the keys, not the other way round
+        t = _table(tables, name, ["id_number"])
+        at = _positions(t["_pid"].to_numpy(), people) if len(t) else np.zeros(0, dtype=np.int64)
+        seen[at[at >= 0]] = True
+    return seen[people.get_indexer(kc)]
 
 
 def household_area(members: pd.DataFrame, params: Parameters, dates: pd.Series, by: str = "household_id"
