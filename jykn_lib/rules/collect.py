@@ -41,11 +41,13 @@ class Collector:
 
 def codes_by_row(long: pd.DataFrame, n: int, order: list[str]) -> np.ndarray:
     """Long (row, code) pairs → 'X_A,X_B' per row, codes in ``order`` (the registry order); one pass per code."""
-    seen = set(long["code"].unique())
-    present = [c for c in order if c in seen]
+    codes, seen = pd.factorize(long["code"])  # one pass over the text, then integer comparisons
+    at = {code: i for i, code in enumerate(seen)}
+    present = [c for c in order if c in at]
+    rows = long["row"].to_numpy()
     matrix = np.zeros((n, len(present)), dtype=bool)
     for j, code in enumerate(present):
-        matrix[long.loc[long["code"] == code, "row"].to_numpy(), j] = True
+        matrix[rows[codes == at[code]], j] = True
     return join_codes(matrix, present)
 
 

@@ -321,8 +321,9 @@ def registration_facts(keys: pd.DataFrame, tables, params: Parameters, lean: boo
             out[name] = (given == False).fillna(not blank_yes).astype(bool)  # noqa: E712 (nullable boolean)
         return out
     out["reg_found"] = out.index.isin(j.index)
+    j = j[cols].reindex(out.index)  # one row lookup for every column
     for c in cols:
-        out["reg_" + c if not c.startswith("reg_") else c] = j[c].reindex(out.index)
+        out["reg_" + c if not c.startswith("reg_") else c] = j[c]
     status = out["reg_status"].fillna("有效")
     cancel = out["reg_cancel_date"]
     d = pd.Series(keys["eval_date"].to_numpy(), index=out.index)
@@ -352,8 +353,9 @@ def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     j = _join(keys, t, cols, tables, with_id=False).drop_duplicates("row", keep="last").set_index("row")
     out = pd.DataFrame(index=keys["row"].to_numpy())
     out["hukou_found"] = out.index.isin(j.index)
+    j = j[cols].reindex(out.index)  # one row lookup for every column
     for c in cols:
-        out["hukou_" + c if not c.startswith("hukou_") else c] = j[c].reindex(out.index)
+        out["hukou_" + c if not c.startswith("hukou_") else c] = j[c]
     on = pd.Series(keys["eval_date"].to_numpy(), index=out.index)
     out["hukou_status_on"] = hukou_status_on(out["hukou_status"], out["hukou_change_date"], on).where(
         out["hukou_found"]
@@ -587,20 +589,23 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
     index = keys["row"].to_numpy()
     out = pd.DataFrame(index=index)
     d = pd.Series(keys["eval_date"].to_numpy(), index=index)
-    rec = _dates(j["recognised_date"]).reindex(index)
-    ext = _dates(j["exit_date"]).reindex(index)
-    status = j["status"].reindex(index)
-    out["ledger_found"] = pd.Series(index, index=index).isin(j.index)
+    for c in ("recognised_date", "exit_date", "employment_date"):
+        j[c] = _dates(j[c])
+    j["women_base"] = pd.to_numeric(j["women_base"], errors="coerce")
+    found = pd.Series(index, index=index).isin(j.index)
+    j = j[cols].reindex(index)  # one row lookup for every column
+    rec, ext, status = j["recognised_date"], j["exit_date"], j["status"]
+    out["ledger_found"] = found
     out["recognised_on"] = (rec <= d) & ((status == "有效") | ((status == "已退出") & ext.notna() & (ext > d)))
     out["exited_before"] = (rec <= d) & (status == "已退出") & (ext.isna() | (ext <= d))
     out["ledger_recognised_date"] = rec
     out["ledger_exit_date"] = ext
-    out["ledger_exit_reason"] = j["exit_reason"].reindex(index)
-    out["ledger_categories"] = j["categories"].reindex(index)
-    out["ledger_employment_status"] = j["employment_status"].reindex(index)
-    out["ledger_employment_date"] = _dates(j["employment_date"]).reindex(index)
-    out["ledger_women_base"] = pd.to_numeric(j["women_base"], errors="coerce").reindex(index)
-    out["ledger_town"] = j["town"].reindex(index)
+    out["ledger_exit_reason"] = j["exit_reason"]
+    out["ledger_categories"] = j["categories"]
+    out["ledger_employment_status"] = j["employment_status"]
+    out["ledger_employment_date"] = j["employment_date"]
+    out["ledger_women_base"] = j["women_base"]
+    out["ledger_town"] = j["town"]
     return out
 
 
