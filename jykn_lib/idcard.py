@@ -293,3 +293,34 @@ def numeric_codes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     check = np.where(last == 88, 10, last - 48)  # "X"
     valid &= (check >= 0) & (check <= 10)
     return body * _POW + check, valid
+
+
+CODE_COLUMN = "_pid"  # the person code column the reader adds to every table keyed by 公民身份号码
+
+
+def arrow_strings(values) -> pa.Array:
+    """A column of text as one Arrow string array (zero-copy for Arrow-backed pandas strings)."""
+    if isinstance(values, pd.Series) and hasattr(values.array, "_pa_array"):
+        arr = values.array._pa_array
+    else:
+        arr = pa.array(values, from_pandas=True) if not isinstance(values, (pa.Array, pa.ChunkedArray)) else values
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pa.array(pd.Series(values).astype(object).where(pd.Series(values).notna(), None).astype(str).to_numpy(),
+                       type=pa.string())
+    return arr
+
+
+def add_person_codes(frame: pd.DataFrame, field: str = "id_number") -> pd.DataFrame:
+    """``frame`` with ``_pid`` (:func:`numeric_codes` of ``field``) when every value is a well-formed 18-character
+    number — what the reader's tables hold, so the rule engine joins on integers without parsing text again; a frame
+    with any other value is returned as it is (the engine then codes it itself)."""
+    if field not in frame.columns or CODE_COLUMN in frame.columns:
+        return frame
+    codes, ok = numeric_codes(arrow_strings(frame[field]))
+    if not ok.all():
+        return frame
+    out = frame.copy(deep=False)
+    out[CODE_COLUMN] = codes
+    return out

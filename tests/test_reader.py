@@ -213,7 +213,7 @@ def test_header_only_file_is_valid_and_empty():
     ds = read_one("原建档立卡_仅表头.xlsx")
     assert ds.source_ok("poverty") and ds.errors == []
     t = ds.tables["poverty"]
-    assert len(t) == 0 and list(t.columns) == ["id_number", "name", "_file", "_sheet", "_row"]
+    assert len(t) == 0 and list(t.columns) == ["id_number", "name", "_file", "_sheet", "_row", "_pid"]
     assert ds.files.iloc[0]["表头行"] == 2
     assert_nothing_lost(ds)
 

@@ -38,7 +38,7 @@ import pandas as pd
 from ..files import PERSONAL_MODE, sha256_file
 from ..params import params_dir
 
-FORMAT = 1  # the entry layout; raise it when what an entry holds changes
+FORMAT = 2  # the entry layout; raise it when what an entry holds changes
 DISABLE_ENV = "JYKN_NO_CACHE"
 CACHE_DIR = Path(".jykn") / "cache"  # under the outputs folder
 READ_DIR = "read"

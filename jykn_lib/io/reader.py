@@ -2,7 +2,8 @@
 
     ds = read_folder("data/2026Q4", as_of=date(2026, 11, 26))   # only=["hukou", …] to read some sources
     ds.require(["unemployment", "hukou"])   # MissingSourceError (a ValueError, Chinese message) if absent or broken
-    ds.tables["hukou"]       # rows used: contract fields with parsed dtypes + _file, _sheet, _row (Excel row number);
+    ds.tables["hukou"]       # rows used: contract fields with parsed dtypes + _file, _sheet, _row (Excel row number)
+                             # + _pid (int64 person code of 公民身份号码, for the rule engine's joins; never shown);
                              # one row per key for unique-key sources; identical rows collapsed
     ds.all_rows["hukou"]     # the same with every conflicting row of a key kept, and a boolean _chosen
     ds.rejected["hukou"]     # the rows rejected: id_number (when it could be read) + _file, _sheet, _row
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs import lib
 
+from .. import idcard
 from ..contract import EXAMPLE_ID, TEMPLATE_PREFIX, Contract, Source, load_contract, normalize_header
 from . import problems as P
 from .cache import Entry, Merged, ReadCache
@@ -555,6 +557,8 @@ def _read_sheet(src: Source, layout: Layout, rel: str, suffix: str, encoding: st
             "原值": shown, "规则代码": rules, "问题说明": msgs, "处理": action}))
 
     used = frame[~reject].copy()
+    if "id_number" in src.fields:  # integer person codes, parsed once and cached with the rows (rules.facts joins on them)
+        used = idcard.add_person_codes(used)
     used["_file"] = rel
     used["_sheet"] = sheet_name
     used["_row"] = pd.array(excel_row[~reject], dtype="Int64")
@@ -960,10 +964,12 @@ def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> 
     for r in results:
         r.row["合并重复行数"] = int(merged_count.get(r.place, 0))
         r.row["冲突行数"] = int(conflict_count.get(r.place, 0))
-    all_rows = all_rows[fields + META].copy()
+    # person codes when every file has them (a file's rows all well-formed): in the tables only, for the rule engine
+    codes = [idcard.CODE_COLUMN] if results and all(idcard.CODE_COLUMN in r.used for r in results) else []
+    all_rows = all_rows[fields + META + codes].copy()
     all_rows["_chosen"] = chosen
     table = all_rows[chosen].drop(columns="_chosen").reset_index(drop=True)
-    return table, all_rows
+    return table, all_rows.drop(columns=codes)
 
 
 def _report_conflicts(src: Source, sub: pd.DataFrame, winners: pd.DataFrame, found: dict, log: P.ProblemLog) -> None:

@@ -29,7 +29,7 @@ class Collector:
         elif isinstance(evidence, str):
             ev = np.full(len(rows), evidence, dtype=object)
         else:
-            ev = np.asarray(pd.Series(evidence).reset_index(drop=True).astype(str))[rows]
+            ev = np.asarray(pd.Series(evidence).reset_index(drop=True).iloc[rows].astype(str))
         self.blocks.append(pd.DataFrame({"row": rows, "code": code, "kind": self.reasons[code].kind, "evidence": ev}))
 
     def frame(self) -> pd.DataFrame:
@@ -41,11 +41,13 @@ class Collector:
 
 def codes_by_row(long: pd.DataFrame, n: int, order: list[str]) -> np.ndarray:
     """Long (row, code) pairs → 'X_A,X_B' per row, codes in ``order`` (the registry order); one pass per code."""
-    seen = set(long["code"])
-    present = [c for c in order if c in seen]
+    codes, seen = pd.factorize(long["code"])  # one pass over the text, then integer comparisons
+    at = {code: i for i, code in enumerate(seen)}
+    present = [c for c in order if c in at]
+    rows = long["row"].to_numpy()
     matrix = np.zeros((n, len(present)), dtype=bool)
     for j, code in enumerate(present):
-        matrix[long.loc[long["code"] == code, "row"].to_numpy(), j] = True
+        matrix[rows[codes == at[code]], j] = True
     return join_codes(matrix, present)
 
 
@@ -59,8 +61,11 @@ def join_codes(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
 
 
 def fmt_date(s: pd.Series) -> pd.Series:
-    """Dates as YYYY-MM-DD text for evidence ('' where blank)."""
-    return pd.to_datetime(s).dt.strftime("%Y-%m-%d").fillna("")
+    """Dates as YYYY-MM-DD text for evidence ('' where blank); numpy's formatting (strftime is a loop in Python)."""
+    d = pd.Series(pd.to_datetime(s))
+    codes, days = pd.factorize(d.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"))  # NaT: code -1
+    text = np.append(np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D").astype(object), "")
+    return pd.Series(text[codes], index=d.index, dtype=object)
 
 
 def age_text(f: pd.DataFrame) -> pd.Series:

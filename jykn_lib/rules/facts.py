@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import idcard
-from ..dates import add_months, age_on, month_index, period_index
+from ..dates import add_months, age_on, month_index
 from ..params import Parameters
 from ..retirement import retirement_dates
 
@@ -22,44 +22,55 @@ EMPTY = pd.DataFrame()
 
 # --- person codes: every join of the engine is on integers --------------------------------------------------------
 #
-# Every source table gets a ``_pid`` column once per evaluation (``Sources``): the identity number as an integer
-# (jykn_lib.idcard.numeric_codes); the joins then run on integers. A value that is not a well-formed identity number
-# (the reader never lets one through; hand-made tables might) gets a negative code from one dictionary shared by all
-# tables, so that equal strings still match.
+# Every source table carries a ``_pid`` column: the identity number as an integer (jykn_lib.idcard.numeric_codes).
+# The reader adds it once, when it parses a file (kept in the parse cache); ``Sources`` adds it to a table that lacks
+# it (hand-made tables). A value that is not a well-formed identity number (the reader never lets one through; hand-made
+# tables might) gets a negative code from one dictionary shared by all tables, so that equal strings still match.
+# A table whose ``id_number`` is changed must drop its ``_pid`` (rules.policies does so for 安置人员身份号码).
+
+
+def _has_codes(df: pd.DataFrame) -> bool:
+    return "_pid" in df.columns and df["_pid"].dtype == np.int64
 
 
 class Sources(dict):
     """The source tables, each with ``_pid`` (the person code of its 公民身份号码) and 户籍人口 with ``_hid``.
 
     ``Sources.for_people(tables, ids)`` first cuts every person-keyed table to the people asked about and the members
-    of their households — one string hash lookup per table — so that everything after runs on that population, not
-    on the whole district.
+    of their households — one integer lookup per row — so that everything after runs on that population, not on the
+    whole district. ``factorized(name, column)`` keeps the codes of a text column for every fact that tests it.
     """
 
-    def __init__(self, tables, universe: pd.Series | None = None):
+    def __init__(self, tables, universe: np.ndarray | None = None, odd: dict | None = None, households: bool = True):
         super().__init__()
-        self._odd: dict[str, int] = {}  # codes of values that are not well-formed identity numbers
+        self._odd: dict[str, int] = {} if odd is None else odd  # codes of values that are not well-formed numbers
+        self._factors: dict = {}
+        wanted = pd.Index(pd.unique(universe)) if universe is not None else None
         for name, df in tables.items():
             if df is None:
                 continue
-            if universe is not None and "id_number" in df.columns and len(df):
-                df = df[isin(df["id_number"], universe)]
-            if "id_number" in df.columns and "_pid" not in df.columns:
+            if "id_number" in df.columns and not _has_codes(df):
                 df = df.assign(_pid=self.codes(df["id_number"]))
-            if name == "hukou" and "household_id" in df.columns and "_hid" not in df.columns:
-                df = df.assign(_hid=pd.factorize(df["household_id"].astype(object), use_na_sentinel=True)[0])
+            if universe is not None and "id_number" in df.columns and len(df):
+                keep = _positions(df["_pid"].to_numpy(), wanted, found_only=True)
+                if not keep.all():
+                    df = df.take(np.flatnonzero(keep))
+            if households and name == "hukou" and "household_id" in df.columns and "_hid" not in df.columns:
+                df = df.assign(_hid=_factorize(df["household_id"]))
             self[name] = df
 
     @classmethod
     def for_people(cls, tables, ids: pd.Series) -> Sources:
-        h = tables.get("hukou")
-        universe = pd.Series(pd.unique(pd.Series(ids).astype(str)))
+        whole = cls(tables, households=False)  # codes for the tables that lack them (the reader's tables have them)
+        universe = pd.unique(whole.codes(pd.Series(ids)))
+        h = whole.get("hukou")
         if h is not None and len(h) and "household_id" in h.columns:
-            own = h.loc[isin(h["id_number"], universe), "household_id"].dropna()
-            if len(own):
-                members = h.loc[isin(h["household_id"].astype(object), own), "id_number"].astype(str)
-                universe = pd.Series(pd.unique(pd.concat([universe, members], ignore_index=True)))
-        return cls(tables, universe)
+            own = code_in(h["_pid"].to_numpy(), universe)
+            households = h["household_id"][own].dropna()
+            if len(households):
+                members = isin(h["household_id"], households)
+                universe = pd.unique(np.concatenate([universe, h["_pid"].to_numpy()[members]]))
+        return cls(whole, universe, whole._odd)
 
     def codes(self, values) -> np.ndarray:
         codes, ok = idcard.numeric_codes(_arrow_strings(values))
@@ -69,6 +80,23 @@ class Sources(dict):
                 key = str(texts[i])
                 codes[i] = self._odd.setdefault(key, -1 - len(self._odd))
         return codes
+
+    def factorized(self, name: str, column: str, df: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+        """(codes, values) of a text column of a table (-1 for blanks), computed once per evaluation. ``df`` is the
+        table as :func:`_table` gives it: the same rows as ``self[name]``, a column it lacks being blank."""
+        codes, uniques = self.derived(name, ("factorized", column), lambda: pd.factorize(df[column], use_na_sentinel=True))
+        return codes, pd.Index(uniques)
+
+    def derived(self, name: str, key, compute):
+        """What ``compute()`` derives from table ``name`` (its rows as they are here), computed once."""
+        source = self.get(name)
+        if (name, key) not in self._factors or self._factors[(name, key)][0] is not source:
+            self._factors[(name, key)] = (source, compute())
+        return self._factors[(name, key)][1]
+
+
+def _factorize(values: pd.Series) -> np.ndarray:
+    return pd.factorize(values.astype(object), use_na_sentinel=True)[0]
 
 
 def person_codes(keys: pd.DataFrame, tables) -> np.ndarray:
@@ -88,26 +116,25 @@ def _table(tables, name: str, columns: list[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         df = df.assign(**{c: pd.NA for c in missing})
-    if "_pid" not in df.columns and "id_number" in df.columns:
+    if not _has_codes(df) and "id_number" in df.columns:
         df = df.assign(_pid=Sources({}).codes(df["id_number"]))
     return df
+
+
+def _in_values(tables, name: str, table: pd.DataFrame, column: str, values) -> np.ndarray:
+    """Per table row: its ``column`` is one of ``values`` (the column factorized once per evaluation)."""
+    if isinstance(tables, Sources) and tables.get(name) is not None and len(table):
+        codes, uniques = tables.factorized(name, column, table)
+        hit = np.append(uniques.isin(list(values)), False)  # code -1 (blank) is never in
+        return hit[codes]
+    return table[column].isin(list(values)).to_numpy(dtype=bool)
 
 
 def _dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, errors="coerce")
 
 
-def _arrow_strings(values) -> pa.Array:
-    if isinstance(values, pd.Series) and hasattr(values.array, "_pa_array"):
-        arr = values.array._pa_array
-    else:
-        arr = pa.array(values, from_pandas=True) if not isinstance(values, (pa.Array, pa.ChunkedArray)) else values
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        arr = pa.array(pd.Series(values).astype(object).where(pd.Series(values).notna(), None).astype(str).to_numpy(),
-                       type=pa.string())
-    return arr
+_arrow_strings = idcard.arrow_strings
 
 
 def isin(values: pd.Series, wanted) -> np.ndarray:
@@ -119,18 +146,52 @@ def isin(values: pd.Series, wanted) -> np.ndarray:
     return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
+def _positions(codes: np.ndarray, index: pd.Index, found_only: bool = False) -> np.ndarray:
+    """``index.get_indexer(codes)`` (-1 where absent), or with ``found_only`` whether each code is there. A person's
+    rows are usually together (社保缴费: one row per month), so a long column is looked up one run of equal codes at a
+    time."""
+    n = len(codes)
+    if n >= 4096:
+        head = np.empty(n, dtype=bool)
+        head[0] = True
+        np.not_equal(codes[1:], codes[:-1], out=head[1:])
+        starts = np.flatnonzero(head)
+        if 2 * len(starts) < n:
+            at = index.get_indexer(codes[starts])
+            return np.repeat(at >= 0 if found_only else at, np.diff(np.append(starts, n)))
+    at = index.get_indexer(codes)
+    return at >= 0 if found_only else at
+
+
 def code_in(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Membership of integer codes (a hash lookup, no sorting)."""
     if len(codes) == 0 or len(wanted) == 0:
         return np.zeros(len(codes), dtype=bool)
-    return pd.Index(np.unique(wanted)).get_indexer(codes) >= 0
+    return _positions(codes, pd.Index(pd.unique(wanted)), found_only=True)
 
 
-def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str], tables=None) -> pd.DataFrame:
-    """Rows of ``table`` for the keys' people, with the keys' ``row``, ``id_number`` and ``eval_date`` attached
-    (every pair of a key and a table row of the same person; ``_order`` is the table row's position, file order)."""
+_KEY_INDEX: list = []  # the last keys' codes and their index (the facts of one evaluation share their keys)
+
+
+def _key_index(kc: np.ndarray) -> pd.Index:
+    """``pd.Index(kc)``, its hash table built once for the many joins of the same keys (checked equal, not assumed)."""
+    if _KEY_INDEX and len(_KEY_INDEX[0]) == len(kc) and np.array_equal(_KEY_INDEX[0], kc):
+        return _KEY_INDEX[1]
+    index = pd.Index(kc.copy())
+    _KEY_INDEX[:] = [index.to_numpy(), index]
+    return index
+
+
+def _pairs(keys: pd.DataFrame, table: pd.DataFrame, tables=None) -> tuple[np.ndarray, np.ndarray]:
+    """(key position, table row position) of every pair of a key and a table row of the same person, in table order
+    and, for one table row, in key order."""
     kc = person_codes(keys, tables)
     tc = table["_pid"].to_numpy(dtype=np.int64)
+    index = _key_index(kc)
+    if index.is_unique:  # one key per person (the usual case): a key's position is its index position
+        pos = _positions(tc, index) if len(tc) and len(kc) else np.full(len(tc), -1)
+        t_idx = np.flatnonzero(pos >= 0)
+        return pos[t_idx], t_idx
     sel = np.flatnonzero(code_in(tc, kc))
     order_k = np.argsort(kc, kind="stable")
     sorted_k = kc[order_k]
@@ -140,12 +201,29 @@ def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str], tables=No
     total = int(count.sum())
     t_idx = np.repeat(sel, count)
     offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-    k_idx = order_k[np.repeat(start, count) + offset]
-    out = pd.DataFrame({"row": keys["row"].to_numpy()[k_idx], "id_number": keys["id_number"].to_numpy()[k_idx],
-                        "eval_date": keys["eval_date"].to_numpy()[k_idx]})
+    return order_k[np.repeat(start, count) + offset], t_idx
+
+
+def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str], tables=None, with_id: bool = True
+          ) -> pd.DataFrame:
+    """Rows of ``table`` for the keys' people, with the keys' ``row``, ``id_number`` (unless not ``with_id``) and
+    ``eval_date`` attached (every pair of a key and a table row of the same person; ``_order`` is the table row's
+    position, file order)."""
+    k_idx, t_idx = _pairs(keys, table, tables)
+    out = pd.DataFrame({"row": keys["row"].to_numpy()[k_idx]})
+    if with_id:
+        out["id_number"] = keys["id_number"].to_numpy()[k_idx]
+    out["eval_date"] = keys["eval_date"].to_numpy()[k_idx]
     for c in columns:
         out[c] = table[c].take(t_idx).reset_index(drop=True)
     out["_order"] = t_idx
+    return out
+
+
+def _any_at(n: int, k_idx: np.ndarray, mask) -> np.ndarray:
+    """Per key position: any of its pairs is in ``mask``."""
+    out = np.zeros(n, dtype=bool)
+    out[k_idx[np.asarray(mask, dtype=bool)]] = True
     return out
 
 
@@ -167,11 +245,11 @@ def _scalar_per_row(params: Parameters, name: str, dates: pd.Series) -> np.ndarr
 
 def person_facts(keys: pd.DataFrame, women_base: pd.Series | None, params: Parameters) -> pd.DataFrame:
     """Birth date, sex, age, retirement date and working age on the evaluation date."""
-    parsed = idcard.parse_ids(keys["id_number"].reset_index(drop=True))
+    birth, sex = birth_and_sex(keys)
     out = pd.DataFrame(index=keys["row"].to_numpy())
     d = keys["eval_date"].to_numpy()
-    out["birth_date"] = parsed["birth_date"].to_numpy()
-    out["sex"] = parsed["sex"].to_numpy()
+    out["birth_date"] = birth
+    out["sex"] = sex
     out["age"] = age_on(out["birth_date"], d)
     base = (
         pd.to_numeric(pd.Series(women_base).reset_index(drop=True), errors="coerce").to_numpy(dtype=float)
@@ -188,23 +266,64 @@ def person_facts(keys: pd.DataFrame, women_base: pd.Series | None, params: Param
     return out
 
 
+_CHECK_VALUES = np.array([1, 0, 10, 9, 8, 7, 6, 5, 4, 3, 2], dtype=np.int64)  # idcard.CHECK_CHARS as code digits
+_PROVINCES = np.array(sorted(int(k) for k in idcard.PROVINCE_CODES), dtype=np.int64)
+
+
+def birth_and_sex(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Birth date and sex of each key as :func:`jykn_lib.idcard.parse_ids` gives them (NaT and None for a number that
+    is not valid), read from the person codes; a key without a code (not a well-formed number) is parsed as text."""
+    n = len(keys)
+    codes = keys["_pid"].to_numpy(dtype=np.int64) if "_pid" in keys.columns else np.full(n, -1, dtype=np.int64)
+    coded = codes >= 0
+    body, check = np.divmod(np.where(coded, codes, 0), 11)
+    weighted = np.zeros(n, dtype=np.int64)
+    for i, w in enumerate(idcard.WEIGHTS):
+        weighted += (body // 10 ** (16 - i)) % 10 * w
+    ymd = (body // 1000) % 100_000_000
+    births = pd.to_datetime(pd.DataFrame({"year": ymd // 10_000, "month": ymd // 100 % 100, "day": ymd % 100}),
+                            errors="coerce").to_numpy(dtype="datetime64[ns]")
+    with np.errstate(invalid="ignore"):
+        good = (coded & np.isin(body // 10 ** 15, _PROVINCES) & ~np.isnat(births)
+                & (births >= np.datetime64(idcard.EARLIEST_BIRTH)) & (_CHECK_VALUES[weighted % 11] == check))
+    birth = np.where(good, births, np.datetime64("NaT")).astype("datetime64[ns]")
+    sex = np.where(good, np.where(body % 2 == 1, "男", "女"), None).astype(object)
+    if not coded.all():
+        rest = np.flatnonzero(~coded)
+        parsed = idcard.parse_ids(keys["id_number"].iloc[rest].reset_index(drop=True))
+        birth[rest] = parsed["birth_date"].to_numpy(dtype="datetime64[ns]")
+        sex[rest] = parsed["sex"].to_numpy()
+    return birth, sex
+
+
 # --- 失业登记 ----------------------------------------------------------------------------------------------------------
 
 
-def registration_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
-    """The current 失业登记 (latest with 失业登记日期 ≤ date) and whether it is valid on the date."""
+def registration_facts(keys: pd.DataFrame, tables, params: Parameters, lean: bool = False) -> pd.DataFrame:
+    """The current 失业登记 (latest with 失业登记日期 ≤ date) and whether it is valid on the date. ``lean``: only
+    ``no_ability`` and ``not_willing`` (what a household member is checked for)."""
     cols = ["reg_date", "reg_status", "cancel_date", "name", "town", "village", "phone", "able", "willing"]
+    if lean:
+        cols = ["reg_date", "able", "willing"]
     t = _table(tables, "unemployment", ["id_number", *cols])
-    j = _join(keys, t, cols, tables)
+    j = _join(keys, t, cols, tables, with_id=False)
     j["reg_date"] = _dates(j["reg_date"])
-    j["cancel_date"] = _dates(j["cancel_date"])
+    if not lean:
+        j["cancel_date"] = _dates(j["cancel_date"])
     j = j[j["reg_date"] <= j["eval_date"]]
     j = j.sort_values(["row", "reg_date", "_order"], kind="stable").drop_duplicates("row", keep="last")
     out = pd.DataFrame(index=keys["row"].to_numpy())
     j = j.set_index("row")
+    if lean:
+        blank_yes = bool(_param(params, "rules.general.blank_ability_counts_as_yes", keys["eval_date"]))
+        for c, name in (("able", "no_ability"), ("willing", "not_willing")):
+            given = j[c].reindex(out.index).astype("boolean")
+            out[name] = (given == False).fillna(not blank_yes).astype(bool)  # noqa: E712 (nullable boolean)
+        return out
     out["reg_found"] = out.index.isin(j.index)
+    j = j[cols].reindex(out.index)  # one row lookup for every column
     for c in cols:
-        out["reg_" + c if not c.startswith("reg_") else c] = j[c].reindex(out.index)
+        out["reg_" + c if not c.startswith("reg_") else c] = j[c]
     status = out["reg_status"].fillna("有效")
     cancel = out["reg_cancel_date"]
     d = pd.Series(keys["eval_date"].to_numpy(), index=out.index)
@@ -231,11 +350,12 @@ def hukou_status_on(status: pd.Series, change_date: pd.Series, on: pd.Series) ->
 def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     cols = ["household_id", "area_type", "town", "village", "hukou_status", "change_date"]
     t = _table(tables, "hukou", ["id_number", *cols])
-    j = _join(keys, t, cols, tables).drop_duplicates("row", keep="last").set_index("row")
+    j = _join(keys, t, cols, tables, with_id=False).drop_duplicates("row", keep="last").set_index("row")
     out = pd.DataFrame(index=keys["row"].to_numpy())
     out["hukou_found"] = out.index.isin(j.index)
+    j = j[cols].reindex(out.index)  # one row lookup for every column
     for c in cols:
-        out["hukou_" + c if not c.startswith("hukou_") else c] = j[c].reindex(out.index)
+        out["hukou_" + c if not c.startswith("hukou_") else c] = j[c]
     on = pd.Series(keys["eval_date"].to_numpy(), index=out.index)
     out["hukou_status_on"] = hukou_status_on(out["hukou_status"], out["hukou_change_date"], on).where(
         out["hukou_found"]
@@ -255,7 +375,7 @@ def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
 
 def dibao_active(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
     t = _table(tables, "dibao", ["id_number", "assistance_type", "start_date", "end_date"])
-    j = _join(keys, t, ["assistance_type", "start_date", "end_date"], tables)
+    j = _join(keys, t, ["assistance_type", "start_date", "end_date"], tables, with_id=False)
     types = _param(params, "rules.categories.c03.assistance_types", keys["eval_date"])
     start, end = _dates(j["start_date"]), _dates(j["end_date"])
     ok = j["assistance_type"].isin(types) & (start <= j["eval_date"]) & (end.isna() | (end >= j["eval_date"]))
@@ -269,7 +389,7 @@ def basis_ended(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     index = keys["row"].to_numpy()
     out = pd.DataFrame(index=index)
     t = _table(tables, "dibao", ["id_number", "assistance_type", "start_date", "end_date"])
-    j = _join(keys, t, ["assistance_type", "start_date", "end_date"])
+    j = _join(keys, t, ["assistance_type", "start_date", "end_date"], with_id=False)
     types = _param(params, "rules.categories.c03.assistance_types", keys["eval_date"])
     start, end = _dates(j["start_date"]), _dates(j["end_date"])
     began = j["assistance_type"].isin(types) & (start <= j["eval_date"])
@@ -277,7 +397,7 @@ def basis_ended(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     out["dibao_ended"] = _any_by_row(j, began, index) & ~_any_by_row(j, active, index)
     out["dibao_end_date"] = j.loc[began].assign(_end=end[began]).groupby("row")["_end"].max().reindex(index)
     t = _table(tables, "disability", ["id_number", "cert_status", "issue_date"])
-    j = _join(keys, t, ["cert_status", "issue_date"])
+    j = _join(keys, t, ["cert_status", "issue_date"], with_id=False)
     valid = _param(params, "rules.categories.c02.valid_cert_statuses", keys["eval_date"])
     issued = _dates(j["issue_date"])
     listed = issued.isna() | (issued <= j["eval_date"])
@@ -289,7 +409,7 @@ def basis_ended(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
 def disability_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     index = keys["row"].to_numpy()
     t = _table(tables, "disability", ["id_number", "cert_status", "issue_date"])
-    j = _join(keys, t, ["cert_status", "issue_date"], tables)
+    j = _join(keys, t, ["cert_status", "issue_date"], tables, with_id=False)
     valid = _param(params, "rules.categories.c02.valid_cert_statuses", keys["eval_date"])
     issued = _dates(j["issue_date"])
     ok = j["cert_status"].fillna(valid[0] if valid else "有效").isin(valid) & (issued.isna() | (issued <= j["eval_date"]))
@@ -297,7 +417,7 @@ def disability_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataF
     out["disability_cert"] = _any_by_row(j, ok, index)
 
     v = _table(tables, "veteran", ["id_number", "discharge_date", "disability_cert_no"])
-    jv = _join(keys, v, ["discharge_date", "disability_cert_no"], tables)
+    jv = _join(keys, v, ["discharge_date", "disability_cert_no"], tables, with_id=False)
     discharged = _dates(jv["discharge_date"]) <= jv["eval_date"]
     out["veteran"] = _any_by_row(jv, discharged, index)
     has_cert = jv["disability_cert_no"].astype("string").str.strip().fillna("").str.len() > 0
@@ -314,7 +434,7 @@ def listed(keys: pd.DataFrame, tables, name: str) -> pd.Series:
 
 def landless_all(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
     t = _table(tables, "landless", ["id_number", "expropriation_date", "all_land_lost"])
-    j = _join(keys, t, ["expropriation_date", "all_land_lost"], tables)
+    j = _join(keys, t, ["expropriation_date", "all_land_lost"], tables, with_id=False)
     need_all = bool(_param(params, "rules.categories.c06.require_all_land_lost", keys["eval_date"]))
     lost = j["all_land_lost"].astype("boolean").fillna(False).astype(bool) if need_all else True
     when = _dates(j["expropriation_date"])
@@ -323,7 +443,7 @@ def landless_all(keys: pd.DataFrame, tables, params: Parameters) -> pd.Series:
 
 def special_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     t = _table(tables, "special", ["id_number", "person_type", "date"])
-    j = _join(keys, t, ["person_type", "date"], tables)
+    j = _join(keys, t, ["person_type", "date"], tables, with_id=False)
     mapping = _param(params, "rules.categories.special_person_types", keys["eval_date"])
     when = _dates(j["date"])
     dated_ok = when.isna() | (when <= j["eval_date"])
@@ -335,7 +455,7 @@ def special_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
 
 def pension_started(keys: pd.DataFrame, tables) -> pd.DataFrame:
     t = _table(tables, "pension", ["id_number", "start_date"])
-    j = _join(keys, t, ["start_date"], tables)
+    j = _join(keys, t, ["start_date"], tables, with_id=False)
     j["start_date"] = _dates(j["start_date"])
     j = j[j["start_date"] <= j["eval_date"]]
     first = j.groupby("row")["start_date"].min()
@@ -343,6 +463,16 @@ def pension_started(keys: pd.DataFrame, tables) -> pd.DataFrame:
     out["pension_start"] = first.reindex(out.index)
     out["pension_started"] = out["pension_start"].notna()
     return out
+
+
+def _period_months(periods: np.ndarray) -> np.ndarray:
+    """:func:`jykn_lib.dates.period_index` of a float array (no conversion)."""
+    blank = np.isnan(periods)
+    p = np.where(blank, 0, periods)
+    if (p == np.floor(p)).all():  # whole months (always, from the reader): integer arithmetic, the same values
+        q = p.astype(np.int64)
+        return np.where(blank, -1, q // 100 * 12 + q % 100 - 1)
+    return np.where(blank, -1, np.floor_divide(p, 100) * 12 + np.mod(p, 100) - 1).astype(np.int64)
 
 
 def _span_text(first: pd.Series, last: pd.Series) -> pd.Series:
@@ -355,53 +485,82 @@ def _span_text(first: pd.Series, last: pd.Series) -> pd.Series:
 # --- employment evidence ----------------------------------------------------------------------------------------------
 
 
-def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: pd.Series | None = None) -> pd.DataFrame:
+def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: pd.Series | None = None,
+                     lean: bool = False) -> pd.DataFrame:
     """Strong evidence (单位 contributions in the window, an active entity role, the ledger's 就业状态) and weak hints.
 
     ``reg_month`` (month index of the current registration, aligned with ``keys``) enables the C07 check: a 单位
-    contribution with a 费款所属期 after the registration month, up to the evaluation month.
+    contribution with a 费款所属期 after the registration month, up to the evaluation month. ``lean``: only
+    ``employed`` (what a household member is checked for).
     """
     index = keys["row"].to_numpy()
+    n = len(index)
     out = pd.DataFrame(index=index)
     dates = keys["eval_date"]
     lookback = _scalar_per_row(params, "rules.evidence.unit_contribution_lookback_months", dates)
     unit_types = _param(params, "rules.evidence.unit_contribution_types", dates)
     weak_types = _param(params, "rules.evidence.weak_contribution_types", dates)
 
+    # 社保缴费 has a row per person and month: tested per table row, then per pair with the key's months (numpy)
     t = _table(tables, "contributions", ["id_number", "period", "contrib_type", "employer"])
-    k = keys.assign(_eval_month=month_index(dates), _lookback=lookback,
-                    _reg_month=(reg_month.to_numpy() if reg_month is not None else -1))
-    j = _join(k, t, ["period", "contrib_type", "employer"], tables)
-    at = pd.Index(k["row"].to_numpy()).get_indexer(j["row"].to_numpy())  # each joined row's key
-    for c in ("_eval_month", "_lookback", "_reg_month"):
-        j[c] = np.asarray(k[c].to_numpy())[at]
-    p = period_index(j["period"])
-    in_window = (p <= j["_eval_month"]) & (p >= j["_eval_month"] - j["_lookback"])
-    unit = j["contrib_type"].isin(unit_types)
-    out["emp_unit"] = _any_by_row(j, unit & in_window, index)
-    unit_rows = j.loc[unit & in_window, ["row", "period"]]
-    g = unit_rows.groupby("row")["period"]
-    first, last = g.min().reindex(index), g.max().reindex(index)
-    out["emp_unit_periods"] = _span_text(first, last)
-    latest = j.loc[unit & in_window & j["employer"].notna(), ["row", "period", "employer", "_order"]]
-    latest = latest.sort_values(["row", "period", "_order"], kind="stable").drop_duplicates("row", keep="last")
-    out["emp_unit_employer"] = latest.set_index("row")["employer"].reindex(index)
-    out["flex"] = _any_by_row(j, j["contrib_type"].isin(weak_types) & in_window, index)
-    if reg_month is not None:
-        after = unit & (p > j["_reg_month"]) & (p <= j["_eval_month"]) & (j["_reg_month"] >= 0)
-        out["unit_since_registration"] = _any_by_row(j, after, index)
+    k_idx, t_idx = _pairs(keys, t, tables)
+    def period_months():
+        values = pd.to_numeric(t["period"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return values, _period_months(values)
+
+    all_periods, all_months = (tables.derived("contributions", "period", period_months) if isinstance(tables, Sources)
+                               and tables.get("contributions") is not None else period_months())
+    periods, p = all_periods[t_idx], all_months[t_idx]
+    eval_month = month_index(dates)[k_idx]
+    in_window = (p <= eval_month) & (p >= eval_month - np.asarray(lookback)[k_idx])
+    unit = _in_values(tables, "contributions", t, "contrib_type", unit_types)[t_idx]
+    unit_window = unit & in_window
+    out["emp_unit"] = _any_at(n, k_idx, unit_window)
+    if not lean:
+        at = k_idx[unit_window]
+        g = pd.Series(periods[unit_window]).groupby(at)
+        first = pd.Series(g.min().reindex(range(n)).to_numpy(), index=index).astype("Int64")
+        last = pd.Series(g.max().reindex(range(n)).to_numpy(), index=index).astype("Int64")
+        out["emp_unit_periods"] = _span_text(first, last)
+        # the employer of the latest such month (the last row of the file among equal months)
+        named = unit_window & t["employer"].notna().to_numpy()[t_idx]
+        rank = pd.Series(periods[named] * (len(t) + 1) + t_idx[named]).groupby(k_idx[named]).max()
+        rows = (rank.to_numpy() % (len(t) + 1)).astype(np.int64)
+        employer = t["employer"].take(rows).set_axis(index[rank.index.to_numpy()])
+        out["emp_unit_employer"] = employer.reindex(index)
+        weak = _in_values(tables, "contributions", t, "contrib_type", weak_types)[t_idx]
+        out["flex"] = _any_at(n, k_idx, weak & in_window)
+        if reg_month is not None:
+            rm = reg_month.to_numpy()[k_idx]
+            out["unit_since_registration"] = _any_at(n, k_idx, unit & (p > rm) & (p <= eval_month) & (rm >= 0))
 
     roles = _param(params, "rules.evidence.employment_roles", dates)
     weak_roles = _param(params, "rules.evidence.weak_roles", dates)
     active = _param(params, "rules.evidence.active_entity_statuses", dates)
     m = _table(tables, "market", ["id_number", "entity_name", "role", "entity_status", "founded_date", "closed_date"])
-    jm = _join(keys, m, ["entity_name", "role", "entity_status", "founded_date", "closed_date"], tables)
+    jm = _join(keys, m, ["entity_name", "role", "entity_status", "founded_date", "closed_date"], tables, with_id=False)
     founded, closed = _dates(jm["founded_date"]), _dates(jm["closed_date"])
     exists = (founded.isna() | (founded <= jm["eval_date"])) & (
         jm["entity_status"].isin(active) | (closed.notna() & (closed > jm["eval_date"]))
     )
     strong = exists & jm["role"].isin(roles)
     out["emp_market"] = _any_by_row(jm, strong, index)
+    employed_statuses = _param(params, "rules.evidence.ledger_employed_statuses", dates)
+
+    def ledger_employed(ledger: pd.DataFrame, k: pd.DataFrame) -> pd.Series:
+        since = ledger["ledger_employment_date"]
+        d = pd.Series(k["eval_date"].to_numpy(), index=since.index)
+        return (ledger["recognised_on"] & ledger["ledger_employment_status"].isin(employed_statuses)
+                & (since.isna() | (since <= d)))
+
+    if lean:  # only a key with a ledger row can be employed by it
+        in_ledger = code_in(person_codes(keys, tables), _table(tables, "ledger", ["id_number"])["_pid"].to_numpy())
+        out["emp_ledger"] = _subset(keys, in_ledger, lambda k: ledger_employed(ledger_facts(k, tables, params), k))
+        out["employed"] = out["emp_unit"] | out["emp_market"] | out["emp_ledger"]
+        return out
+    ledger = ledger_facts(keys, tables, params)
+    out["emp_ledger"] = ledger_employed(ledger, keys)
+    out["employed"] = out["emp_unit"] | out["emp_market"] | out["emp_ledger"]
     named = jm.loc[strong, ["row", "entity_name"]].sort_values(["row", "entity_name"])
     gm = named.groupby("row")["entity_name"]
     count = gm.nunique().reindex(index)
@@ -409,16 +568,10 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
         count.isna() | (count <= 1), gm.first().reindex(index).astype(str) + " 等" + count.astype("Int64").astype(str) + "个主体"
     )
     out["shareholder"] = _any_by_row(jm, exists & jm["role"].isin(weak_roles), index) & ~out["emp_market"]
-
-    ledger = ledger_facts(keys, tables, params)
-    employed_statuses = _param(params, "rules.evidence.ledger_employed_statuses", dates)
-    since = ledger["ledger_employment_date"]
-    d = pd.Series(dates.to_numpy(), index=index)
-    out["emp_ledger"] = (
-        ledger["recognised_on"] & ledger["ledger_employment_status"].isin(employed_statuses) & (since.isna() | (since <= d))
-    )
-    out["employed"] = out["emp_unit"] | out["emp_market"] | out["emp_ledger"]
-    return out.join(ledger)
+    # the columns in the order they always had
+    order = ["emp_unit", "emp_unit_periods", "emp_unit_employer", "flex", "unit_since_registration", "emp_market",
+             "emp_market_entities", "shareholder", "emp_ledger", "employed"]
+    return out[[c for c in order if c in out.columns]].join(ledger)
 
 
 def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
@@ -427,7 +580,7 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
             "employment_date", "women_base", "town"]
     t = _table(tables, "ledger", ["id_number", *cols])
     # one row per recognition: the latest recognition made by the date (its 有效 row first), else the earliest later one
-    j = _join(keys, t, cols, tables)
+    j = _join(keys, t, cols, tables, with_id=False)
     j["_rec"] = _dates(j["recognised_date"])
     j["_made"] = (j["_rec"] <= j["eval_date"]).astype(int)
     j["_active"] = (j["status"] == "有效").fillna(False).astype(int)
@@ -436,20 +589,23 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
     index = keys["row"].to_numpy()
     out = pd.DataFrame(index=index)
     d = pd.Series(keys["eval_date"].to_numpy(), index=index)
-    rec = _dates(j["recognised_date"]).reindex(index)
-    ext = _dates(j["exit_date"]).reindex(index)
-    status = j["status"].reindex(index)
-    out["ledger_found"] = pd.Series(index, index=index).isin(j.index)
+    for c in ("recognised_date", "exit_date", "employment_date"):
+        j[c] = _dates(j[c])
+    j["women_base"] = pd.to_numeric(j["women_base"], errors="coerce")
+    found = pd.Series(index, index=index).isin(j.index)
+    j = j[cols].reindex(index)  # one row lookup for every column
+    rec, ext, status = j["recognised_date"], j["exit_date"], j["status"]
+    out["ledger_found"] = found
     out["recognised_on"] = (rec <= d) & ((status == "有效") | ((status == "已退出") & ext.notna() & (ext > d)))
     out["exited_before"] = (rec <= d) & (status == "已退出") & (ext.isna() | (ext <= d))
     out["ledger_recognised_date"] = rec
     out["ledger_exit_date"] = ext
-    out["ledger_exit_reason"] = j["exit_reason"].reindex(index)
-    out["ledger_categories"] = j["categories"].reindex(index)
-    out["ledger_employment_status"] = j["employment_status"].reindex(index)
-    out["ledger_employment_date"] = _dates(j["employment_date"]).reindex(index)
-    out["ledger_women_base"] = pd.to_numeric(j["women_base"], errors="coerce").reindex(index)
-    out["ledger_town"] = j["town"].reindex(index)
+    out["ledger_exit_reason"] = j["exit_reason"]
+    out["ledger_categories"] = j["categories"]
+    out["ledger_employment_status"] = j["employment_status"]
+    out["ledger_employment_date"] = j["employment_date"]
+    out["ledger_women_base"] = j["women_base"]
+    out["ledger_town"] = j["town"]
     return out
 
 
@@ -474,57 +630,103 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     member_statuses = _param(params, "rules.categories.household_member_statuses", keys["eval_date"])
     t = _table(tables, "hukou", ["id_number", "household_id", "hukou_status", "change_date", "area_type", "relation"])
     if "_hid" not in t.columns:
-        t = t.assign(_hid=pd.factorize(t["household_id"].astype(object), use_na_sentinel=True)[0])
+        t = t.assign(_hid=_factorize(t["household_id"]))
+    hid = t["_hid"].to_numpy()
     # the asked person's household code: from their own 户籍人口 row
-    self_rows = pd.Index(t["_pid"].to_numpy()).get_indexer(person_codes(keys, tables)[have])
-    asked = pd.DataFrame({"row": index[have], "household_id": hh.to_numpy()[have],
-                          "_hid": np.where(self_rows >= 0, t["_hid"].to_numpy()[np.maximum(self_rows, 0)], -1),
-                          "eval_date": keys["eval_date"].to_numpy()[have],
-                          "self_pid": person_codes(keys, tables)[have]})
-    members = t.loc[code_in(t["_hid"].to_numpy(), asked["_hid"].to_numpy()),
-                    ["_pid", "id_number", "_hid", "household_id", "hukou_status", "change_date", "area_type", "relation"]]
-    area, unknown = household_area(members, params, keys["eval_date"])
-    out.loc[asked["row"].to_numpy(), "household_area_type"] = asked["household_id"].map(area).to_numpy()
-    out.loc[asked["row"].to_numpy(), "household_area_unknown"] = asked["household_id"].isin(unknown).to_numpy()
-    pairs = asked.merge(members.drop(columns=["area_type", "relation", "household_id"]), on="_hid", how="inner")
-    status_on = hukou_status_on(pairs["hukou_status"], pairs["change_date"], pairs["eval_date"])
-    pairs = pairs[status_on.isin(member_statuses).to_numpy()].reset_index(drop=True)
-    if pairs.empty:
+    asked_pos = np.flatnonzero(have)
+    self_pid = person_codes(keys, tables)[have]
+    self_rows = pd.Index(t["_pid"].to_numpy()).get_indexer(self_pid)
+    asked_hid = np.where(self_rows >= 0, hid[np.maximum(self_rows, 0)], -1)
+    member_rows = np.flatnonzero(code_in(hid, asked_hid))
+    members = t.take(member_rows)[["_hid", "household_id", "area_type", "relation"]]
+    area, unknown = household_area(members, params, keys["eval_date"], by="_hid")
+    out.iloc[asked_pos, out.columns.get_loc("household_area_type")] = pd.Series(asked_hid).map(area).to_numpy()
+    out.iloc[asked_pos, out.columns.get_loc("household_area_unknown")] = np.isin(asked_hid, list(unknown))
+    # every (asked person, member) pair: the members of a household are its rows, in file order
+    m_order = member_rows[np.argsort(hid[member_rows], kind="stable")]
+    m_hid = hid[m_order]
+    a_order = np.argsort(asked_hid, kind="stable")
+    lo = np.searchsorted(m_hid, asked_hid[a_order], "left")
+    cnt = np.searchsorted(m_hid, asked_hid[a_order], "right") - lo
+    pair_a = np.repeat(a_order, cnt)  # position among the asked
+    pair_t = m_order[np.repeat(lo, cnt) + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)]
+    on = keys["eval_date"].to_numpy()[asked_pos][pair_a]
+    # 户籍状态 on the date (hukou_status_on): a change after the date has not happened yet (正常)
+    status_in = t["hukou_status"].fillna("正常").isin(member_statuses).to_numpy(dtype=bool)[pair_t]
+    change = _dates(t["change_date"]).to_numpy(dtype="datetime64[ns]")[pair_t]
+    with np.errstate(invalid="ignore"):
+        later = ~np.isnat(change) & (change > on)
+    keep = np.where(later, "正常" in list(member_statuses), status_in)
+    pair_a, pair_t, on = pair_a[keep], pair_t[keep], on[keep]
+    if len(pair_a) == 0:
         return out
-    pairs["pair"] = np.arange(len(pairs))
-    mkeys = pairs[["pair", "id_number", "eval_date", "_pid"]].rename(columns={"pair": "row"})
-    mperson = person_facts(mkeys, None, params)
-    mreg = registration_facts(mkeys, tables, params)
-    memp = employment_facts(mkeys, tables, params)
-    checked = mperson["working_age"] & ~mreg["no_ability"] & ~mreg["not_willing"]
-    pairs["checked"] = checked.to_numpy()
-    pairs["employed"] = memp["employed"].to_numpy()
-    pairs["is_self"] = (pairs["_pid"] == pairs["self_pid"]).to_numpy()
-    pairs["poverty"] = listed(mkeys, tables, "poverty").to_numpy()
-    g = pairs.groupby("row")
-    out.loc[g.size().index, "household_size"] = g.size().to_numpy()
-    out.loc[g.size().index, "household_checked_employed"] = (
-        pairs.assign(x=pairs["checked"] & pairs["employed"]).groupby("row")["x"].any().to_numpy()
-    )
-    out.loc[g.size().index, "household_other_employed"] = (
-        pairs.assign(x=~pairs["is_self"] & pairs["employed"]).groupby("row")["x"].any().to_numpy()
-    )
-    out.loc[g.size().index, "household_poverty"] = g["poverty"].any().to_numpy()
-    out.loc[g.size().index, "household_member"] = g["is_self"].any().to_numpy()
+    # the facts of each member on each evaluation date asked: once per (member, date)
+    m_pid = t["_pid"].to_numpy()[pair_t]
+    pid_code, _ = pd.factorize(m_pid)
+    date_code, dates_seen = pd.factorize(on)
+    ucodes, uniq = pd.factorize(pid_code * len(dates_seen) + date_code)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[ucodes[::-1]] = np.arange(len(ucodes))[::-1]  # the first pair of each (member, date)
+    mkeys = pd.DataFrame({"row": np.arange(len(uniq)), "id_number": t["id_number"].take(pair_t[first]).to_numpy(),
+                          "eval_date": on[first], "_pid": m_pid[first]})
+    # only a member with some employment evidence can be employed, and only an employed member's checks matter
+    employed = _subset(mkeys, _evidence_listed(mkeys, tables),
+                       lambda k: employment_facts(k, tables, params, lean=True)["employed"])
+
+    def checked_member(k: pd.DataFrame) -> pd.Series:  # of working age, able and willing (docs/rules.md §0)
+        reg = registration_facts(k, tables, params, lean=True)
+        return person_facts(k, None, params)["working_age"] & ~reg["no_ability"] & ~reg["not_willing"]
+
+    checked = _subset(mkeys, employed, checked_member)
+    checked, employed = checked[ucodes], employed[ucodes]
+    poverty = listed(mkeys, tables, "poverty").to_numpy()[ucodes]
+    is_self = m_pid == self_pid[pair_a]
+    n = len(asked_pos)
+    size = np.bincount(pair_a, minlength=n)
+    found = size > 0
+    cols = {"household_size": size, "household_checked_employed": _any_at(n, pair_a, checked & employed),
+            "household_other_employed": _any_at(n, pair_a, ~is_self & employed),
+            "household_poverty": _any_at(n, pair_a, poverty), "household_member": _any_at(n, pair_a, is_self)}
+    for name, values in cols.items():
+        out.iloc[asked_pos[found], out.columns.get_loc(name)] = values[found]
     return out
 
 
-def household_area(members: pd.DataFrame, params: Parameters, dates: pd.Series) -> tuple[pd.Series, set]:
+def _subset(keys: pd.DataFrame, mask: np.ndarray, fact) -> np.ndarray:
+    """A boolean fact of the keys in ``mask`` (False for the others), computed on those keys only."""
+    out = np.zeros(len(keys), dtype=bool)
+    if mask.any():
+        out[mask] = np.asarray(fact(keys[mask]), dtype=bool)
+    return out
+
+
+EVIDENCE_SOURCES = ("contributions", "market", "ledger")  # the sources employment_facts finds employment in
+
+
+def _evidence_listed(keys: pd.DataFrame, tables) -> np.ndarray:
+    """Keys with a row in a source of employment evidence (the others are not employed, whatever the date)."""
+    kc = person_codes(keys, tables)
+    people = pd.Index(pd.unique(kc))
+    seen = np.zeros(len(people), dtype=bool)
+    for name in EVIDENCE_SOURCES:  # the long tables are looked up in the keys, not the other way round
+        t = _table(tables, name, ["id_number"])
+        at = _positions(t["_pid"].to_numpy(), people) if len(t) else np.zeros(0, dtype=np.int64)
+        seen[at[at >= 0]] = True
+    return seen[people.get_indexer(kc)]
+
+
+def household_area(members: pd.DataFrame, params: Parameters, dates: pd.Series, by: str = "household_id"
+                   ) -> tuple[pd.Series, set]:
     """城乡属性 of each 户号: the one all rows share; when rows disagree, the 户主's row (与户主关系 in
     ``rules.categories.household_head_relations``); with no such row the household's area is unknown (returned apart)."""
     heads = _param(params, "rules.categories.household_head_relations", dates)
-    g = members.groupby("household_id", sort=False)["area_type"]
+    g = members.groupby(by, sort=False)["area_type"]
     n_area = g.nunique()
     area = g.first()
     mixed = n_area[n_area > 1].index
     if len(mixed):
-        sub = members[members["household_id"].isin(mixed)]
-        head_area = sub[sub["relation"].isin(heads)].groupby("household_id")["area_type"].first()
+        sub = members[members[by].isin(mixed)]
+        head_area = sub[sub["relation"].isin(heads)].groupby(by)["area_type"].first()
         area.loc[mixed] = head_area.reindex(mixed).to_numpy()
     unknown = set(area[area.isna()].index) & set(mixed)
     return area, unknown
@@ -538,7 +740,7 @@ def service_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
     index = keys["row"].to_numpy()
     dates = keys["eval_date"]
     t = _table(tables, "services", ["id_number", "service_date", "method", "result"])
-    j = _join(keys, t, ["service_date", "method", "result"], tables)
+    j = _join(keys, t, ["service_date", "method", "result"], tables, with_id=False)
     j["service_date"] = _dates(j["service_date"])
     j = j[j["service_date"] <= j["eval_date"]]
     window = _scalar_per_row(params, "rules.exits.e4_refusal_window_months", dates)

@@ -21,8 +21,9 @@ def general_conditions(f: pd.DataFrame, c: Collector) -> dict[str, pd.Series]:
     g1 = f["hukou_ok"] | (unmatched & f["id_in_province"])
 
     # G2 — working age; a woman without a recorded base is judged on the 50 base, and the town is asked to check 55
-    c.add("X_UNDER_AGE", f["under_age"], age_text(f))
-    retired_text = age_text(f) + "，法定退休日期" + fmt_date(f["retirement_date"])
+    age = age_text(f)
+    c.add("X_UNDER_AGE", f["under_age"], age)
+    retired_text = age + "，法定退休日期" + fmt_date(f["retirement_date"])
     f50 = (f["sex"] == "女") & ~f["women_base_given"]
     c.add("X_RETIRED", f["retired"] & ~f50, retired_text)
     c.add("X_RETIRED_F50", f["retired"] & f50, retired_text)
