@@ -871,9 +871,9 @@ def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cac
             if r.used is None:
                 results[i] = _reload_rows(src, r, cache, *where)
         own = P.ProblemLog()
-        table, all_rows = _resolve_keys(src, results, own)
+        table, all_rows, with_codes = _resolve_keys(src, results, own, keep_codes=True)
         counts = [[*r.place, r.row["合并重复行数"], r.row["冲突行数"]] for r in results]
-        merged = Merged(all_rows, own.frame(), counts)
+        merged = Merged(with_codes, own.frame(), counts)  # kept with the person codes: the table is cut from it
         cache.store_merged(key, merged)
         log.add_frame(merged.problems)
         return table, all_rows
@@ -881,9 +881,9 @@ def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cac
     for r in results:
         r.row["合并重复行数"], r.row["冲突行数"] = (int(x) for x in by_place.get(r.place, (0, 0)))
     log.add_frame(merged.problems)
-    all_rows = merged.all_rows
-    table = all_rows[all_rows["_chosen"].to_numpy()].drop(columns="_chosen").reset_index(drop=True)
-    return table, all_rows
+    full = merged.all_rows
+    table = full[full["_chosen"].to_numpy()].drop(columns="_chosen").reset_index(drop=True)
+    return table, full.drop(columns=[c for c in (idcard.CODE_COLUMN,) if c in full.columns])
 
 
 def _reload_rows(src: Source, r: FileResult, cache: ReadCache, keys: list[str], files: list[Path], rels: list[str],
@@ -896,8 +896,9 @@ def _reload_rows(src: Source, r: FileResult, cache: ReadCache, keys: list[str], 
     return next(x for x in entry.results if x.place == r.place)
 
 
-def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Collapse identical rows; keep every conflicting row of a unique key and choose one by ``src.resolve``."""
+def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog, keep_codes: bool = False):
+    """Collapse identical rows; keep every conflicting row of a unique key and choose one by ``src.resolve``.
+    (table, all_rows); with ``keep_codes`` also all_rows with the person codes (what the parse cache keeps)."""
     fields = src.fields
     if results:
         frame = pd.concat([r.used for r in results], ignore_index=True)
@@ -969,6 +970,8 @@ def _resolve_keys(src: Source, results: list[FileResult], log: P.ProblemLog) -> 
     all_rows = all_rows[fields + META + codes].copy()
     all_rows["_chosen"] = chosen
     table = all_rows[chosen].drop(columns="_chosen").reset_index(drop=True)
+    if keep_codes:
+        return table, all_rows.drop(columns=codes), all_rows
     return table, all_rows.drop(columns=codes)
 
 
