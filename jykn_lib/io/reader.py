@@ -882,7 +882,9 @@ def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cac
         r.row["合并重复行数"], r.row["冲突行数"] = (int(x) for x in by_place.get(r.place, (0, 0)))
     log.add_frame(merged.problems)
     full = merged.all_rows
-    table = full[full["_chosen"].to_numpy()].drop(columns="_chosen").reset_index(drop=True)
+    chosen = full["_chosen"].to_numpy()
+    # most sources have no conflicting rows: then the table is every row, without copying them through a mask
+    table = (full if chosen.all() else full[chosen]).drop(columns="_chosen").reset_index(drop=True)
     return table, full.drop(columns=[c for c in (idcard.CODE_COLUMN,) if c in full.columns])
 
 
