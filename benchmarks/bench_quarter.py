@@ -151,9 +151,9 @@ def main() -> int:
               f"{s1 / s2:.2f}x")
 
     print("\n  seconds summed over the notebook runs (start-up = kernel start + set-up cell):")
-    print(f"    {'':<24}" + "".join(f"{k:>18}" for k in split(runs[next(iter(runs))])))
+    print(f"    {'':<24}" + "".join(f"{k:>20}" for k in split(runs[next(iter(runs))])))
     for label, rs in runs.items():
-        print(f"    {label:<24}" + "".join(f"{v:18.1f}" for v in split(rs).values()))
+        print(f"    {label:<24}" + "".join(f"{v:20.1f}" for v in split(rs).values()))
     sp = split(runs["warm cache, --jobs 2"])
     busy = sum(r["duration_seconds"] for r in runs["warm cache, --jobs 2"])
     print(f"  reading inputs in the warm run: {sp['reading']:.1f} s of the notebook runs' {busy:.1f} s "
