@@ -183,8 +183,7 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
     marks.append(("check", time.perf_counter()))
     draft = _make_html(res, spec, rf) if res.ok else None
     marks.append(("html", time.perf_counter()))
-    if res.ok:
-        _finish_notebook(res, rf.partial, spec.output_ipynb)
+    executed = _finish_notebook(res, rf.partial, spec.output_ipynb) if res.ok else None
     if draft is not None:
         if res.ok:
             os.replace(draft, spec.output_html)  # written atomically beside it; in place only with its notebook
@@ -197,7 +196,7 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
         runfiles.succeeded(rf)
         marks.append(("finish", time.perf_counter()))
         steps = {name: round(t - before, 3) for (_, before), (name, t) in itertools.pairwise(marks)}
-        res.timing = run_timing(spec.output_ipynb, res.info.get("timings", {}), steps)
+        res.timing = run_timing(executed, res.info.get("timings", {}), steps)
     else:
         res.outputs = []
         set_aside(res, rf, spec, expected, start)
@@ -212,7 +211,7 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
     return res
 
 
-def run_timing(executed: Path, library: dict[str, float], runner: dict[str, float]) -> dict[str, Any]:
+def run_timing(nb: Any, library: dict[str, float], runner: dict[str, float]) -> dict[str, Any]:
     """Seconds of one good run by stage, from papermill's cell timestamps in the executed notebook:
 
     ``kernel_start`` (papermill's start to the first cell), ``setup`` (the set-up cell: imports and parameters),
@@ -221,14 +220,13 @@ def run_timing(executed: Path, library: dict[str, float], runner: dict[str, floa
     ``runner`` (the runner's own steps: prepare, papermill — all of the above but the HTML, with the kernel's
     shutdown —, check, html, finish). Empty when the notebook carries no timestamps."""
     try:
-        nb = json.loads(executed.read_text(encoding="utf-8"))
         begin = dt.datetime.fromisoformat(nb["metadata"]["papermill"]["start_time"])
         cells = [c for c in nb["cells"] if c.get("metadata", {}).get("papermill", {}).get("start_time")]
         first = dt.datetime.fromisoformat(cells[0]["metadata"]["papermill"]["start_time"])
         code = [c for c in cells if c["cell_type"] == "code"
                 and not set(c["metadata"].get("tags", [])) & {"parameters", "injected-parameters"}]
         seconds = [float(c["metadata"]["papermill"].get("duration") or 0.0) for c in code]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError):
         return {}
     setup_s = seconds[0] if seconds else 0.0
     run_s = seconds[1] if len(seconds) > 1 else 0.0
@@ -289,17 +287,20 @@ def expected_paths(spec: RunSpec) -> list[Path]:
     return [p for pattern in spec.expected for p in _matches(spec.quarter_dir, pattern)]
 
 
-def _finish_notebook(res: RunResult, partial: Path, final: Path) -> None:
-    """Put the executed notebook in place atomically, after checking that papermill wrote it completely."""
+def _finish_notebook(res: RunResult, partial: Path, final: Path) -> Any:
+    """Put the executed notebook in place atomically, after checking that papermill wrote it completely; the parsed
+    notebook (its cell timestamps give the run's timing), or None when it could not be put in place."""
     try:
         import nbformat
 
         data = partial.read_bytes()
-        nbformat.reads(data.decode("utf-8"), as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         atomic_write(final, data, personal=True)  # it may hold full identity numbers (tables, widget state)
+        return nb
     except Exception as exc:
         res.status, res.ename, res.evalue = FAILED, type(exc).__name__, _short(mask_personal(str(exc)))
         res.detail = f"执行记录（.ipynb）无法完整写出：{res.ename}: {res.evalue}"
+        return None
 
 
 @contextmanager
