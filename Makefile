@@ -47,6 +47,7 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/bench_rules.py 5000 20000
 	$(PY) benchmarks/bench_quarter.py --smoke
+	$(PY) benchmarks/bench_read.py --smoke
 
 clean-outputs:
 	rm -rf outputs/*/ outputs/demo

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 import stat
 import subprocess
@@ -73,6 +74,70 @@ def _folder(tmp_path: Path) -> Path:
         shutil.copy(p, data / p.name)
     assert len(list(data.iterdir())) >= 3
     return data
+
+
+def _district_keys(data: Path, as_of) -> dict[Path, tuple]:
+    from jykn_lib.contract import load_contract
+    from jykn_lib.io import reader as R
+
+    contract = load_contract()
+    groups: dict = {}
+    for p in sorted(data.iterdir()):
+        if p.is_file() and R._ignore_reason(p, contract, None) is None:
+            groups.setdefault(contract.match_file(p.name).name, []).append(p)
+    ctx = R.Context.load(as_of)
+    return R._file_keys(contract, list(contract.sources), groups, data, ctx, C.ReadCache(Path("unused"))), ctx
+
+
+def test_a_file_another_run_is_parsing_is_waited_for_and_loaded_not_parsed_twice(synth_district, as_of, tmp_path):
+    """01's and 02's district runs start together on an empty cache: while one parses a file (holds its lock) the
+    other parses the rest, then waits and loads that file's entry."""
+    import threading
+    import time
+
+    from jykn_lib.io import reader as R
+
+    keys, ctx = _district_keys(synth_district, as_of)
+    path, (src, rel, key) = max(keys.items(), key=lambda kv: kv[0].stat().st_size)  # the largest file is "busy"
+    others = [k for p, (_, _, k) in keys.items() if p != path]
+    cache, other = C.ReadCache(tmp_path / "cache"), C.ReadCache(tmp_path / "cache")
+    box: dict = {}
+    with other.claim(key) as mine:  # the other run is parsing it
+        assert mine
+        reading = threading.Thread(target=lambda: box.update(ds=read_folder(synth_district, as_of=as_of, cache=cache)))
+        reading.start()
+        deadline = time.monotonic() + 120
+        while not all(cache.has(k) for k in others) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert all(cache.has(k) for k in others), "the reader waited instead of parsing the files nobody was parsing"
+        assert not cache.has(key) and reading.is_alive()  # it did not parse the busy file: it waits for it
+        assert other.store(key, R._parse_entry(src, path, rel, ctx))
+    reading.join(120)
+    assert not reading.is_alive()
+    assert cache.misses == len(others)  # the busy file was loaded, not parsed again
+    assert cache.hits == 1
+    assert_same(read_folder(synth_district, as_of=as_of), box["ds"])
+
+
+def test_two_runs_reading_together_parse_each_file_once(synth_district, as_of, tmp_path):
+    child = """
+import datetime as dt, json, sys
+from pathlib import Path
+from jykn_lib.io.cache import ReadCache
+from jykn_lib.io.reader import read_folder
+cache = ReadCache(Path(sys.argv[2]))
+ds = read_folder(sys.argv[1], as_of=dt.date.fromisoformat(sys.argv[3]), cache=cache)
+print(json.dumps([cache.misses, cache.merged_misses, int(ds.files["读入行数"].sum())]))
+"""
+    args = [sys.executable, "-c", child, str(synth_district), str(tmp_path / "cache"), as_of.isoformat()]
+    runs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in runs]
+    assert all(p.returncode == 0 for p in runs)
+    keys, _ = _district_keys(synth_district, as_of)
+    fresh = read_folder(synth_district, as_of=as_of)
+    assert sum(o[0] for o in outs) == len(keys)  # every file parsed once between the two
+    assert sum(o[1] for o in outs) == len(fresh.tables)  # every source merged once
+    assert outs[0][2] == outs[1][2] == int(fresh.files["读入行数"].sum())
 
 
 def test_a_changed_file_is_parsed_again_and_only_that_file(tmp_path):

@@ -28,6 +28,7 @@ from jykn_lib.params import REPO_ROOT
 from jykn_lib.periods import Quarter
 from jykn_lib.report import PHONE_REMOVED, html_has_code_cells
 from jykn_lib.runner import RunError, build_plan, load_registry, prepare_request
+from jykn_lib.runner import plan as plan_mod
 from jykn_lib.runner.execute import mask_personal
 from jykn_lib.runner.plan import split_list
 from jykn_lib.runner.registry import RegistryError
@@ -493,6 +494,32 @@ def test_real_notebooks_declare_their_parameters():
         pytest.skip("no notebook of params/notebooks.yaml exists yet")
     for nb in present:
         assert set(papermill.inspect_notebook(str(nb.path))) == set(nb.parameter_names()), nb.id
+        # the runner reads them with ast (papermill is not imported in its own process): the same names
+        assert plan_mod._declared_parameters(nb.path) == set(papermill.inspect_notebook(str(nb.path))), nb.id
+
+
+def test_declared_parameters_hostile_cells(tmp_path):
+    def nb(cells):
+        p = tmp_path / f"nb{len(list(tmp_path.iterdir()))}.ipynb"
+        meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        for i, c in enumerate(cells):
+            c["id"] = f"c{i}"
+        p.write_text(json.dumps({"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}), "utf-8")
+        return p
+
+    def code(src, tags=()):
+        return {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": src, "outputs": [],
+                "execution_count": None}
+
+    assert plan_mod._declared_parameters(nb([code("x = 1")])) is None  # no parameters cell
+    cell = code(['quarter: str = "2026Q4"  # 季度\n', 'town = "全区"\n', "a = b = 2\n"], ["parameters"])
+    assert plan_mod._declared_parameters(nb([cell])) == {"quarter", "town", "a", "b"}
+    broken = code('quarter: str = "2026Q4\ntown = "全区"\n', ["parameters"])  # not valid Python: papermill decides
+    import papermill
+
+    path = nb([broken])
+    expected = set(papermill.inspect_notebook(str(path))) or None
+    assert plan_mod._declared_parameters(path) == expected
 
 
 BAD_ENTRIES = [

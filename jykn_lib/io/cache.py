@@ -16,7 +16,12 @@ same DataSet as a fresh one (tested).
 A source read from several files (社保缴费 by quarter, 户籍人口 in parts) is then merged: identical rows collapsed,
 conflicting rows of one person resolved. That step is kept too, as a *merge entry* keyed by the keys of the source's
 files in their order: the merged rows, the 问题数据 rows of the merge and the per-sheet counts. With it, a warm read
-loads one table per source and never the files' own rows. Entries are folders under ``<outputs>/.jykn/cache/read/``, written atomically and
+loads one table per source and never the files' own rows.
+
+Two runs of a batch start together (01's and 02's district runs) and want many of the same files. Parsing or merging
+an entry holds its lock (``locks/<key>.lock``, an OS file lock, released when the process ends however it ends): the
+other run parses the files nobody is parsing, then waits for the rest and loads them. So each file is parsed once per
+batch, even when the cache starts empty. Entries are folders under ``<outputs>/.jykn/cache/read/``, written atomically and
 readable by their owner only (they hold personal data); ``jykn cache clear`` removes them. ``JYKN_NO_CACHE=1`` turns
 the cache off (benchmarks compare with it).
 """
@@ -29,6 +34,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -43,6 +50,10 @@ DISABLE_ENV = "JYKN_NO_CACHE"
 CACHE_DIR = Path(".jykn") / "cache"  # under the outputs folder
 READ_DIR = "read"
 MERGED_DIR = "merged"
+LOCKS_DIR = "locks"
+# how long a run waits for another to finish parsing a file before parsing it itself (the largest files parse in
+# about a minute; a process that dies releases its lock at once)
+LOCK_WAIT_SECONDS = 1800
 # the modules whose code decides what a file parses to (relative to jykn_lib/)
 READER_MODULES = ("io/reader.py", "io/cells.py", "io/engines.py", "io/schema.py", "io/problems.py", "io/cache.py",
                   "contract.py", "idcard.py", "dates.py")
@@ -121,8 +132,9 @@ class ReadCache:
     def for_outputs(cls, out_root: Path) -> ReadCache | None:
         return cls(cache_root(out_root)) if enabled() else None
 
-    def key(self, source: str, path: Path, rel: str, as_of) -> str:
-        parts = [sha256_file(path), source, rel, str(as_of), params_fingerprint(), reader_fingerprint()]
+    def key(self, source: str, path: Path, rel: str, as_of, params: str | None = None) -> str:
+        """``params``: the parameter folder's fingerprint, when the caller computed it once for many files."""
+        parts = [sha256_file(path), source, rel, str(as_of), params or params_fingerprint(), reader_fingerprint()]
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
     @staticmethod
@@ -132,12 +144,40 @@ class ReadCache:
     def _dir(self, key: str, kind: str = READ_DIR) -> Path:
         return self.root / kind / key[:2] / key
 
+    def has(self, key: str) -> bool:
+        return (self._dir(key) / "entry.json").is_file()
+
     def has_merged(self, key: str) -> bool:
         return (self._dir(key, MERGED_DIR) / "entry.json").is_file()
 
-    def load(self, key: str, used: bool = True) -> Entry | None:
+    @contextmanager
+    def claim(self, key: str, wait: bool = True) -> Iterator[bool]:
+        """Hold the lock of ``key`` while parsing or merging what it names. Yields False when ``wait`` is False and
+        another process holds it; True otherwise (also when no lock can be had: an unwritable folder, or waited
+        ``LOCK_WAIT_SECONDS`` — then the work is done without it, as without a cache)."""
+        from filelock import FileLock, Timeout
+
+        path = self.root / LOCKS_DIR / f"{key}.lock"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            lock = FileLock(path, timeout=LOCK_WAIT_SECONDS if wait else 0)
+            lock.acquire()
+        except Timeout:
+            if not wait:
+                yield False
+                return
+            lock = None
+        except OSError:
+            lock = None
+        try:
+            yield True
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def load(self, key: str, used: bool = True, count: bool = True) -> Entry | None:
         """The file's entry; with ``used=False`` its used rows are left on disk (``FileResult.used`` is None): the
-        caller has the source's merge entry and will not need them."""
+        caller has the source's merge entry and will not need them. ``count=False``: not counted as a hit or miss."""
         from .reader import FileResult
 
         folder = self._dir(key)
@@ -150,21 +190,21 @@ class ReadCache:
                        for i, r in enumerate(info["results"])]
             problems = pd.read_parquet(folder / "problems.parquet")
         except (OSError, ValueError, KeyError):  # absent, half-written by a killed run, or unreadable: parse again
-            self.misses += 1
+            self.misses += count
             return None
-        self.hits += 1
+        self.hits += count
         return Entry(results, [tuple(x) for x in info["refusals"]], problems, [tuple(x) for x in info["ignored"]])
 
-    def store(self, key: str, entry: Entry) -> None:
+    def store(self, key: str, entry: Entry) -> bool:
         frames = {}
         for i, r in enumerate(entry.results):
             frames[f"used_{i}"], frames[f"rejected_{i}"] = r.used, r.rejected
         frames["problems"] = entry.problems
         info = {"format": FORMAT, "results": [{"found": r.found, "row": _plain(r.row)} for r in entry.results],
                 "refusals": entry.refusals, "ignored": entry.ignored}
-        self._store(self._dir(key), frames, info)
+        return self._store(self._dir(key), frames, info)
 
-    def load_merged(self, key: str) -> Merged | None:
+    def load_merged(self, key: str, count: bool = True) -> Merged | None:
         folder = self._dir(key, MERGED_DIR)
         try:
             info = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
@@ -173,16 +213,17 @@ class ReadCache:
             merged = Merged(pd.read_parquet(folder / "all_rows.parquet"), pd.read_parquet(folder / "problems.parquet"),
                             info["counts"])
         except (OSError, ValueError, KeyError):
-            self.merged_misses += 1
+            self.merged_misses += count
             return None
-        self.merged_hits += 1
+        self.merged_hits += count
         return merged
 
-    def store_merged(self, key: str, merged: Merged) -> None:
-        self._store(self._dir(key, MERGED_DIR), {"all_rows": merged.all_rows, "problems": merged.problems},
+    def store_merged(self, key: str, merged: Merged) -> bool:
+        return self._store(self._dir(key, MERGED_DIR), {"all_rows": merged.all_rows, "problems": merged.problems},
                     {"format": FORMAT, "counts": merged.counts})
 
-    def _store(self, final: Path, frames: dict[str, pd.DataFrame], info: dict) -> None:
+    def _store(self, final: Path, frames: dict[str, pd.DataFrame], info: dict) -> bool:
+        """True when the entry is on disk (this process's, or the same one stored first by another)."""
         try:
             final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final.parent))  # 0700
@@ -196,7 +237,8 @@ class ReadCache:
             except OSError:  # another worker stored the same entry first
                 shutil.rmtree(tmp, ignore_errors=True)
         except OSError:
-            return
+            return False
+        return (final / "entry.json").is_file()
 
 
 def _plain(row: dict) -> dict:

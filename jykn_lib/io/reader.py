@@ -49,7 +49,7 @@ from pandas._libs import lib
 from .. import idcard
 from ..contract import EXAMPLE_ID, TEMPLATE_PREFIX, Contract, Source, load_contract, normalize_header
 from . import problems as P
-from .cache import Entry, Merged, ReadCache
+from .cache import Entry, Merged, ReadCache, params_fingerprint
 from .cells import DTYPES, Cells, Context, blank_mask, parse
 from .engines import CELL_ERROR, FORMULA_NO_VALUE, HEADER_SCAN_ROWS, FileError, Sheet, decode_text, guarded, open_sheets
 
@@ -205,6 +205,8 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
     if as_of is None:
         ds.notes.append("未指定基准日：未检查公民身份号码中的出生日期是否晚于基准日")
     file_rows: list[dict] = []
+    file_keys = _file_keys(contract, requested, groups, root, ctx, cache) if cache else {}
+    prepared = _prepare_entries(file_keys, ctx, cache) if cache else {}
     for name in requested:
         src = contract[name]
         files = groups.get(name, [])
@@ -223,7 +225,7 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
         if len(files) > 1:
             ds.notes.append(f"{src.title}：{len(files)}个文件合并读取（{'、'.join(rels)}）")
         results: list[FileResult] = []
-        keys = [cache.key(src.name, path, rel, ctx.as_of) for path, rel in zip(files, rels)] if cache else []
+        keys = [file_keys[path][2] for path in files] if cache else []
         # the source's files merged before (same files, contract and reader): their own rows need not be loaded
         merged_key = cache.merged_key(src.name, keys) if cache else None
         need_rows = not (cache and cache.has_merged(merged_key))
@@ -231,7 +233,7 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
         for i, (path, rel) in enumerate(zip(files, rels)):
             try:
                 sheets, refusals = _read_file_once(src, path, rel, ctx, log, ignored, cache,
-                                                   keys[i] if cache else None, need_rows)
+                                                   keys[i] if cache else None, need_rows, prepared)
                 if cache:
                     read_keys.append(keys[i])
             except FileError as exc:
@@ -450,20 +452,78 @@ class FileResult:
         return self.row["文件"], self.row["工作表"]
 
 
+def _file_keys(contract: Contract, requested: list[str], groups: dict[str, list[Path]], root: Path | None,
+               ctx: Context, cache: ReadCache) -> dict[Path, tuple[Source, str, str]]:
+    """(source, name, cache key) of every file to be read; the parameter folder fingerprinted once for all."""
+    fingerprint = params_fingerprint()
+    out = {}
+    for name in requested:
+        src = contract[name]
+        for path in groups.get(name, []):
+            rel = str(path.relative_to(root)) if root else path.name
+            out[path] = (src, rel, cache.key(src.name, path, rel, ctx.as_of, fingerprint))
+    return out
+
+
+def _prepare_entries(file_keys: dict[Path, tuple[Source, str, str]], ctx: Context,
+                     cache: ReadCache) -> dict[str, Entry | FileError | None]:
+    """Make sure every file to be read has its cache entry: parse and keep the ones missing, each under its lock.
+
+    A file another process is parsing (01's and 02's district runs start together) is put off: this one parses the
+    files nobody is parsing, then waits for the others and loads them, so the two parse each file once between them.
+    Returns what the caller cannot load from the cache: a file's entry that could not be kept (unwritable folder),
+    the FileError of a file that cannot be read, and ``None`` for a file this process parsed and kept (it is loaded
+    then, not counted as a hit)."""
+    count = {}
+    for src, _, _ in file_keys.values():
+        count[src.name] = count.get(src.name, 0) + 1
+    todo = [(src, path, rel, key) for path, (src, rel, key) in file_keys.items()
+            if not (src.single_file and count[src.name] > 1)]  # refused, not read
+    done: dict[str, Entry | FileError | None] = {}
+    for wait in (False, True):
+        busy = []
+        for src, path, rel, key in todo:
+            if key in done or cache.has(key):
+                continue
+            with cache.claim(key, wait=wait) as mine:
+                if not mine:
+                    busy.append((src, path, rel, key))
+                    continue
+                if cache.has(key):  # kept by the process that held the lock
+                    continue
+                cache.misses += 1
+                try:
+                    entry = _parse_entry(src, path, rel, ctx)
+                except FileError as exc:
+                    done[key] = exc
+                    continue
+                done[key] = None if cache.store(key, entry) else entry
+        todo = busy
+    return done
+
+
+def _parse_entry(src: Source, path: Path, rel: str, ctx: Context) -> Entry:
+    own_log, own_ignored = P.ProblemLog(), []
+    results, refusals = _read_file(src, path, rel, ctx, own_log, own_ignored)
+    return Entry(results, refusals, own_log.frame(), own_ignored)
+
+
 def _read_file_once(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLog, ignored: list,
-                    cache: ReadCache | None, key: str | None = None,
-                    need_rows: bool = True) -> tuple[list[FileResult], list[tuple[str, str]]]:
+                    cache: ReadCache | None, key: str | None = None, need_rows: bool = True,
+                    prepared: dict | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
     """``_read_file`` through the cache: the entry of the same bytes, contract and reader, else parse and keep it.
     Both ways the file's 问题数据 rows reach ``log`` as one frame, so a cached read reports exactly as a fresh one.
-    ``need_rows=False``: the source's merge entry exists, the used rows stay on disk (``FileResult.used`` is None)."""
+    ``need_rows=False``: the source's merge entry exists, the used rows stay on disk (``FileResult.used`` is None).
+    ``prepared``: what ``_prepare_entries`` parsed (None: kept, load it) or could not (the entry, the FileError)."""
     entry = None
     if cache is not None:
         key = key or cache.key(src.name, path, rel, ctx.as_of)
-        entry = cache.load(key, used=need_rows)
+        earlier = (prepared or {}).get(key, False)
+        if isinstance(earlier, FileError):
+            raise earlier
+        entry = earlier or cache.load(key, used=need_rows, count=earlier is not None)
     if entry is None:
-        own_log, own_ignored = P.ProblemLog(), []
-        results, refusals = _read_file(src, path, rel, ctx, own_log, own_ignored)
-        entry = Entry(results, refusals, own_log.frame(), own_ignored)
+        entry = _parse_entry(src, path, rel, ctx)
         if cache is not None:
             cache.store(key, entry)
     log.add_frame(entry.problems)
@@ -866,18 +926,14 @@ def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cac
     if cache is None:
         return _resolve_keys(src, results, log)
     key = cache.merged_key(src.name, keys)
-    merged = cache.load_merged(key)
+    merged = cache.load_merged(key, count=False)
     if merged is None:
-        for i, r in enumerate(results):  # loaded without their rows, but the merge entry is gone: load them now
-            if r.used is None:
-                results[i] = _reload_rows(src, r, cache, *where)
-        own = P.ProblemLog()
-        table, all_rows, with_codes = _resolve_keys(src, results, own, keep_codes=True)
-        counts = [[*r.place, r.row["合并重复行数"], r.row["冲突行数"]] for r in results]
-        merged = Merged(with_codes, own.frame(), counts)  # kept with the person codes: the table is cut from it
-        cache.store_merged(key, merged)
-        log.add_frame(merged.problems)
-        return table, all_rows
+        with cache.claim(key):  # another run merging the same files: wait, then load its entry
+            merged = cache.load_merged(key, count=False)
+            if merged is None:
+                cache.merged_misses += 1
+                return _merge_and_keep(src, results, log, cache, key, where)
+    cache.merged_hits += 1
     by_place = {(f, sh): (m, c) for f, sh, m, c in merged.counts}
     for r in results:
         r.row["合并重复行数"], r.row["冲突行数"] = (int(x) for x in by_place.get(r.place, (0, 0)))
@@ -887,6 +943,20 @@ def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cac
     # most sources have no conflicting rows: then the table is every row, without copying them through a mask
     table = (full if chosen.all() else full[chosen]).drop(columns="_chosen").reset_index(drop=True)
     return table, full.drop(columns=[c for c in (idcard.CODE_COLUMN,) if c in full.columns])
+
+
+def _merge_and_keep(src: Source, results: list[FileResult], log: P.ProblemLog, cache: ReadCache, key: str,
+                    where: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    for i, r in enumerate(results):  # loaded without their rows, but the merge entry is gone: load them now
+        if r.used is None:
+            results[i] = _reload_rows(src, r, cache, *where)
+    own = P.ProblemLog()
+    table, all_rows, with_codes = _resolve_keys(src, results, own, keep_codes=True)
+    counts = [[*r.place, r.row["合并重复行数"], r.row["冲突行数"]] for r in results]
+    merged = Merged(with_codes, own.frame(), counts)  # kept with the person codes: the table is cut from it
+    cache.store_merged(key, merged)
+    log.add_frame(merged.problems)
+    return table, all_rows
 
 
 def _reload_rows(src: Source, r: FileResult, cache: ReadCache, keys: list[str], files: list[Path], rels: list[str],

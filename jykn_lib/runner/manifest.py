@@ -81,9 +81,9 @@ def quarter_files(quarter_dir: Path, suffixes: Iterable[str] | None = None) -> l
 
 
 def versions() -> dict[str, str]:
-    import nbconvert
-    import pandas
-    import papermill
+    """Versions from the installed packages' metadata: importing papermill and nbconvert here would cost the runner's
+    own process about a second before the first run starts."""
+    from importlib import metadata
 
     import jykn_lib
     from jykn_lib.params import load_parameters
@@ -92,9 +92,7 @@ def versions() -> dict[str, str]:
         "jykn": jykn_lib.__version__,
         "rules": load_parameters().version(),
         "python": platform.python_version(),
-        "pandas": pandas.__version__,
-        "papermill": papermill.__version__,
-        "nbconvert": nbconvert.__version__,
+        **{name: metadata.version(name) for name in ("pandas", "papermill", "nbconvert")},
     }
 
 

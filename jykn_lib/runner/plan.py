@@ -496,6 +496,35 @@ def _preflight(nb: NotebookEntry, request: RunRequest, present: dict[str, list[P
 
 
 def _declared_parameters(path: Path) -> set[str] | None:
+    """The names the notebook's ``parameters`` cell assigns (None: no such cell). Read from the notebook's JSON
+    with ``ast``, as papermill reads them (``name: type = value  # 说明``), without importing papermill in the
+    runner's own process (1.4 s before the first run could start); papermill itself when the cell is not valid
+    Python."""
+    import ast
+    import json
+
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        cells = None
+    cell = next((c for c in cells or [] if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cells is not None and cell is None:
+        return None
+    try:
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        tree = ast.parse(source)
+    except (TypeError, KeyError, SyntaxError):
+        return _papermill_parameters(path)
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names or None
+
+
+def _papermill_parameters(path: Path) -> set[str] | None:
     import logging
 
     import papermill
