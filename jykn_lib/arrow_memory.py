@@ -9,6 +9,7 @@ the default stays. ``ARROW_DEFAULT_MEMORY_POOL`` set by the user (``system``, ``
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
@@ -20,8 +21,6 @@ def choose_pool() -> str:
     import pyarrow as pa
 
     if not os.environ.get(POOL_ENV, "").strip():
-        try:
+        with contextlib.suppress(NotImplementedError, pa.ArrowNotImplementedError):  # no jemalloc: the default
             pa.set_memory_pool(pa.jemalloc_memory_pool())
-        except (NotImplementedError, pa.ArrowNotImplementedError):  # not built with jemalloc: keep the default
-            pass
     return pa.default_memory_pool().backend_name
