@@ -199,6 +199,23 @@ def test_a_damaged_entry_is_parsed_again_and_entries_are_private(tmp_path):
     assert cache.misses >= 1
 
 
+def test_an_unwritable_cache_folder_reads_as_without_a_cache_parsing_each_file_once(tmp_path, monkeypatch):
+    from jykn_lib.io import reader as R
+
+    data = _folder(tmp_path)
+    fresh = read_folder(data)
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")  # the cache "folder" sits under a file: no entry, no lock can be made (even as root)
+    parsed = []
+    real = R._read_file
+    monkeypatch.setattr(R, "_read_file", lambda src, path, *a: parsed.append(path.name) or real(src, path, *a))
+    cache = C.ReadCache(blocker / "cache")
+    ds = read_folder(data, cache=cache)
+    assert_same(fresh, ds)
+    assert sorted(parsed) == sorted(p.name for p in data.iterdir())  # each once: not again after it could not be kept
+    assert cache.misses == len(parsed) and cache.hits == 0 and blocker.read_text() == "x"
+
+
 def test_the_cache_can_be_turned_off(monkeypatch, tmp_path):
     monkeypatch.setenv(C.DISABLE_ENV, "1")
     assert C.ReadCache.for_outputs(tmp_path) is None
