@@ -53,6 +53,9 @@ def test_a_cached_read_of_the_district_is_the_fresh_read(synth_district, as_of, 
     n_sources = len(fresh.tables)
     assert (cache.merged_hits, cache.merged_misses) == (0, n_sources)
     assert (again.merged_hits, again.merged_misses) == (n_sources, 0)
+    # no file of the synthetic district is refused: every source comes from its whole merge entry, and the files'
+    # own Parquet (rows, rejected rows, 问题数据) is not read at all
+    assert again.whole_hits == n_sources
     assert_same(fresh, first)
     assert_same(fresh, second)
     # a merge entry gone (cleared by hand, half-written): the files' rows are loaded and merged again, same answer
@@ -138,6 +141,19 @@ print(json.dumps([cache.misses, cache.merged_misses, int(ds.files["读入行数"
     assert sum(o[0] for o in outs) == len(keys)  # every file parsed once between the two
     assert sum(o[1] for o in outs) == len(fresh.tables)  # every source merged once
     assert outs[0][2] == outs[1][2] == int(fresh.files["读入行数"].sum())
+
+
+def test_a_source_with_a_refused_file_is_read_file_by_file_and_the_others_whole(tmp_path):
+    """A whole merge entry (the files' rejected rows and 问题数据 kept with the merge) is made only for a source none of
+    whose files or sheets was refused; a source with one is read file by file from the cache, the same either way."""
+    data = _folder(tmp_path)
+    read_folder(data, cache=C.ReadCache(tmp_path / "cache"))
+    cache = C.ReadCache(tmp_path / "cache")
+    ds = read_folder(data, cache=cache)
+    assert ds.broken and len(ds.tables) >= 1  # 失业登记 has a refused file, 户籍人口 none
+    assert cache.merged_hits == len(ds.broken) + len(ds.tables)
+    assert cache.whole_hits == len(ds.tables)
+    assert_same(read_folder(data), ds)
 
 
 def test_a_changed_file_is_parsed_again_and_only_that_file(tmp_path):

@@ -115,6 +115,10 @@ class Merged:
     all_rows: pd.DataFrame  # every row after identical rows were collapsed, ``_chosen`` marking the rows used
     problems: pd.DataFrame  # the merge's 问题数据 rows, in order
     counts: list  # [file, sheet, merged rows, conflicting rows] per sheet
+    # "whole": the files' own rejected rows and 问题数据 too (kept when no file or sheet of the source was refused),
+    # so that a warm read needs only the files' entry.json, not their Parquet
+    rejected: pd.DataFrame | None = None
+    file_problems: pd.DataFrame | None = None
 
 
 class ReadCache:
@@ -127,6 +131,7 @@ class ReadCache:
         self.misses = 0
         self.merged_hits = 0
         self.merged_misses = 0
+        self.whole_hits = 0  # sources read from a whole merge entry (their files' Parquet not read)
 
     @classmethod
     def for_outputs(cls, out_root: Path) -> ReadCache | None:
@@ -204,14 +209,32 @@ class ReadCache:
                 "refusals": entry.refusals, "ignored": entry.ignored}
         return self._store(self._dir(key), frames, info)
 
-    def load_merged(self, key: str, count: bool = True) -> Merged | None:
+    def load_info(self, key: str) -> Entry | None:
+        """The file's entry without any of its frames (``used``, ``rejected`` and ``problems`` are None): what the
+        source's whole merge entry does not hold. Not counted."""
+        from .reader import FileResult
+
+        try:
+            info = json.loads((self._dir(key) / "entry.json").read_text(encoding="utf-8"))
+            if info.get("format") != FORMAT:
+                return None
+            results = [FileResult(None, r["found"], r["row"], None) for r in info["results"]]
+            return Entry(results, [tuple(x) for x in info["refusals"]], None, [tuple(x) for x in info["ignored"]])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def load_merged(self, key: str, count: bool = True, whole: bool = False) -> Merged | None:
+        """The merge entry; with ``whole`` only a whole one (else None, nothing read but its entry.json)."""
         folder = self._dir(key, MERGED_DIR)
         try:
             info = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
-            if info.get("format") != FORMAT:
+            if info.get("format") != FORMAT or (whole and not info.get("whole")):
                 return None
             merged = Merged(pd.read_parquet(folder / "all_rows.parquet"), pd.read_parquet(folder / "problems.parquet"),
                             info["counts"])
+            if whole:
+                merged.rejected = pd.read_parquet(folder / "rejected.parquet")
+                merged.file_problems = pd.read_parquet(folder / "file_problems.parquet")
         except (OSError, ValueError, KeyError):
             self.merged_misses += count
             return None
@@ -219,8 +242,12 @@ class ReadCache:
         return merged
 
     def store_merged(self, key: str, merged: Merged) -> bool:
-        return self._store(self._dir(key, MERGED_DIR), {"all_rows": merged.all_rows, "problems": merged.problems},
-                    {"format": FORMAT, "counts": merged.counts})
+        frames = {"all_rows": merged.all_rows, "problems": merged.problems}
+        whole = merged.rejected is not None and merged.file_problems is not None
+        if whole:
+            frames |= {"rejected": merged.rejected, "file_problems": merged.file_problems}
+        return self._store(self._dir(key, MERGED_DIR), frames, {"format": FORMAT, "counts": merged.counts,
+                                                                 "whole": whole})
 
     def _store(self, final: Path, frames: dict[str, pd.DataFrame], info: dict) -> bool:
         """True when the entry is on disk (this process's, or the same one stored first by another)."""

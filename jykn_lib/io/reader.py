@@ -228,32 +228,34 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
         keys = [file_keys[path][2] for path in files] if cache else []
         # the source's files merged before (same files, contract and reader): their own rows need not be loaded
         merged_key = cache.merged_key(src.name, keys) if cache else None
-        need_rows = not (cache and cache.has_merged(merged_key))
+        has_merged = bool(cache and cache.has_merged(merged_key))
+        if has_merged and _from_whole(ds, src, rels, keys, merged_key, cache, log, ignored, file_rows):
+            continue  # warm: the source's whole merge entry and its files' entry.json, none of their Parquet
+        need_rows = not has_merged
         read_keys: list[str] = []
+        plain, file_problems = True, []  # plain: no file or sheet refused (then the merge entry can be whole)
         for i, (path, rel) in enumerate(zip(files, rels)):
             try:
                 sheets, refusals = _read_file_once(src, path, rel, ctx, log, ignored, cache,
-                                                   keys[i] if cache else None, need_rows, prepared)
+                                                   keys[i] if cache else None, need_rows, prepared, file_problems)
                 if cache:
                     read_keys.append(keys[i])
             except FileError as exc:
+                plain = False
                 _refuse(ds, name, exc.message)
                 log.add(source=src.title, file=rel, rule=exc.rule, message=exc.message, action=P.FILE_SKIPPED)
                 file_rows.append(_file_row(src, rel, status=f"未读取：{P.RULES[exc.rule]}"))
                 continue
-            for res in sheets:
-                results.append(res)
-                file_rows.append(res.row)
-            if len(sheets) > 1:
-                names = "、".join(f"“{r.row['工作表']}”" for r in sheets)
-                ds.notes.append(f"{src.title}：文件“{rel}”的{len(sheets)}个工作表（{names}）都有该来源的表头，合并读取")
+            _add_sheets(ds, src, rel, sheets, results, file_rows)
             for sheet_name, msg in refusals:
+                plain = False
                 _refuse(ds, name, msg)
                 log.add(source=src.title, file=rel, sheet=sheet_name, rule="SHEET_NOT_READ", message=msg,
                         action=P.SHEET_SKIPPED)
                 file_rows.append(_file_row(src, rel, sheet=sheet_name, status=f"未读取：{P.RULES['SHEET_NOT_READ']}"))
-        chosen, all_rows = _resolve_once(src, results, log, cache, read_keys, (keys, files, rels, ctx))
         ds.rejected[name] = _rejected_frame(src, results)
+        whole = (ds.rejected[name], _concat_problems(file_problems)) if plain and cache else None
+        chosen, all_rows = _resolve_once(src, results, log, cache, read_keys, (keys, files, rels, ctx), whole)
         if name not in ds.broken:
             ds.tables[name], ds.all_rows[name] = chosen, all_rows
         else:  # checked and reported, but the source is not used
@@ -269,6 +271,45 @@ def _read(paths: list[Path], root: Path | None, as_of, only, forced: str | None,
         if name in ds.tables and src.resolve_text and (~ds.all_rows[name]["_chosen"]).any():
             ds.notes.append(f"{src.title}：{src.resolve_text}")
     return ds
+
+
+def _add_sheets(ds: DataSet, src: Source, rel: str, sheets: list[FileResult], results: list[FileResult],
+                file_rows: list[dict]) -> None:
+    for res in sheets:
+        results.append(res)
+        file_rows.append(res.row)
+    if len(sheets) > 1:
+        names = "、".join(f"“{r.row['工作表']}”" for r in sheets)
+        ds.notes.append(f"{src.title}：文件“{rel}”的{len(sheets)}个工作表（{names}）都有该来源的表头，合并读取")
+
+
+def _from_whole(ds: DataSet, src: Source, rels: list[str], keys: list[str], merged_key: str, cache: ReadCache,
+                log: P.ProblemLog, ignored: list, file_rows: list[dict]) -> bool:
+    """The source read from its whole merge entry (merged rows, the files' rejected rows and 问题数据) and its files'
+    entry.json (their sheets and counts): True when done; False, with nothing added, when an entry is missing or not
+    whole — then the source is read file by file."""
+    infos = [cache.load_info(k) for k in keys]
+    if any(e is None or e.refusals for e in infos):
+        return False
+    merged = cache.load_merged(merged_key, count=False, whole=True)
+    if merged is None:
+        return False
+    cache.hits += len(infos)
+    cache.merged_hits += 1
+    cache.whole_hits += 1
+    log.add_frame(merged.file_problems)  # in the files' order, as read one by one
+    results: list[FileResult] = []
+    for rel, entry in zip(rels, infos):
+        ignored.extend(entry.ignored)
+        _add_sheets(ds, src, rel, entry.results, results, file_rows)
+    ds.rejected[src.name] = merged.rejected
+    ds.tables[src.name], ds.all_rows[src.name] = _from_merged(results, merged, log)
+    return True
+
+
+def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [f[P.COLUMNS] for f in frames if len(f)]
+    return pd.concat(parts, ignore_index=True) if parts else P.empty_frame()
 
 
 def _refuse(ds: DataSet, name: str, message: str) -> None:
@@ -510,11 +551,13 @@ def _parse_entry(src: Source, path: Path, rel: str, ctx: Context) -> Entry:
 
 def _read_file_once(src: Source, path: Path, rel: str, ctx: Context, log: P.ProblemLog, ignored: list,
                     cache: ReadCache | None, key: str | None = None, need_rows: bool = True,
-                    prepared: dict | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
+                    prepared: dict | None = None,
+                    problems: list | None = None) -> tuple[list[FileResult], list[tuple[str, str]]]:
     """``_read_file`` through the cache: the entry of the same bytes, contract and reader, else parse and keep it.
     Both ways the file's 问题数据 rows reach ``log`` as one frame, so a cached read reports exactly as a fresh one.
     ``need_rows=False``: the source's merge entry exists, the used rows stay on disk (``FileResult.used`` is None).
-    ``prepared``: what ``_prepare_entries`` parsed (None: kept, load it) or could not (the entry, the FileError)."""
+    ``prepared``: what ``_prepare_entries`` parsed (None: kept, load it) or could not (the entry, the FileError).
+    ``problems``: the file's 问题数据 frame is appended to it too (the source's whole merge entry keeps them)."""
     entry = None
     if cache is not None:
         key = key or cache.key(src.name, path, rel, ctx.as_of)
@@ -527,6 +570,8 @@ def _read_file_once(src: Source, path: Path, rel: str, ctx: Context, log: P.Prob
         if cache is not None:
             cache.store(key, entry)
     log.add_frame(entry.problems)
+    if problems is not None:
+        problems.append(entry.problems)
     ignored.extend(entry.ignored)
     return entry.results, entry.refusals
 
@@ -920,9 +965,10 @@ def _rejected_frame(src: Source, results: list[FileResult]) -> pd.DataFrame:
 
 # -------------------------------------------------------------------------------------------------------- duplicates
 def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cache: ReadCache | None,
-                  keys: list[str], where: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  keys: list[str], where: tuple, whole: tuple | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``_resolve_keys`` through the cache's merge entry of the files read (keyed by their entries' keys, in order).
-    ``where``: every file's key, path and name and the context, to load rows left on disk if the entry is gone."""
+    ``where``: every file's key, path and name and the context, to load rows left on disk if the entry is gone.
+    ``whole``: the source's rejected rows and its files' 问题数据, kept in the merge entry (no file was refused)."""
     if cache is None:
         return _resolve_keys(src, results, log)
     key = cache.merged_key(src.name, keys)
@@ -932,8 +978,13 @@ def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cac
             merged = cache.load_merged(key, count=False)
             if merged is None:
                 cache.merged_misses += 1
-                return _merge_and_keep(src, results, log, cache, key, where)
+                return _merge_and_keep(src, results, log, cache, key, where, whole)
     cache.merged_hits += 1
+    return _from_merged(results, merged, log)
+
+
+def _from_merged(results: list[FileResult], merged: Merged, log: P.ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(table, all_rows) of a loaded merge entry; its per-sheet counts written into the files table's rows."""
     by_place = {(f, sh): (m, c) for f, sh, m, c in merged.counts}
     for r in results:
         r.row["合并重复行数"], r.row["冲突行数"] = (int(x) for x in by_place.get(r.place, (0, 0)))
@@ -946,14 +997,15 @@ def _resolve_once(src: Source, results: list[FileResult], log: P.ProblemLog, cac
 
 
 def _merge_and_keep(src: Source, results: list[FileResult], log: P.ProblemLog, cache: ReadCache, key: str,
-                    where: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    where: tuple, whole: tuple | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i, r in enumerate(results):  # loaded without their rows, but the merge entry is gone: load them now
         if r.used is None:
             results[i] = _reload_rows(src, r, cache, *where)
     own = P.ProblemLog()
     table, all_rows, with_codes = _resolve_keys(src, results, own, keep_codes=True)
     counts = [[*r.place, r.row["合并重复行数"], r.row["冲突行数"]] for r in results]
-    merged = Merged(with_codes, own.frame(), counts)  # kept with the person codes: the table is cut from it
+    # kept with the person codes (the table is cut from it); whole when no file of the source was refused
+    merged = Merged(with_codes, own.frame(), counts, *(whole or (None, None)))
     cache.store_merged(key, merged)
     log.add_frame(merged.problems)
     return table, all_rows
