@@ -107,7 +107,7 @@ def evaluate(people: pd.DataFrame, tables, params: Parameters | None = None) -> 
     on = _label_date(people)
     reasons = params.reasons(on)
     f = build_facts(people, prepare_tables(tables), params).reset_index(drop=True)
-    c = Collector(reasons)
+    c = Collector(reasons, f)
     general = general_conditions(f, c)
     cats = categories(f, params, c)
     c.add("H_HOUSEHOLD_AREA", f["household_area_unknown"] & f["household_member"])
