@@ -185,8 +185,12 @@ def _key_index(kc: np.ndarray) -> pd.Index:
 def _pairs(keys: pd.DataFrame, table: pd.DataFrame, tables=None) -> tuple[np.ndarray, np.ndarray]:
     """(key position, table row position) of every pair of a key and a table row of the same person, in table order
     and, for one table row, in key order."""
+    return _pairs_of(keys, table["_pid"].to_numpy(dtype=np.int64), tables)
+
+
+def _pairs_of(keys: pd.DataFrame, tc: np.ndarray, tables=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pairs` for table rows given by their person codes ``tc``."""
     kc = person_codes(keys, tables)
-    tc = table["_pid"].to_numpy(dtype=np.int64)
     index = _key_index(kc)
     if index.is_unique:  # one key per person (the usual case): a key's position is its index position
         pos = _positions(tc, index) if len(tc) and len(kc) else np.full(len(tc), -1)
@@ -482,6 +486,18 @@ def _span_text(first: pd.Series, last: pd.Series) -> pd.Series:
     return a.where(first == last, a + "–" + b).where(first.notna())
 
 
+def _reachable(months: np.ndarray, typed: np.ndarray, key_month: np.ndarray, lookback: np.ndarray,
+               reg_month: np.ndarray | None) -> np.ndarray:
+    """Positions of the contribution rows of a tested type whose month lies between the earliest month any key looks
+    at (its window start, or the month after its registration) and the latest evaluation month."""
+    if len(key_month) == 0 or len(months) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = int((key_month - lookback).min())
+    if reg_month is not None and (reg_month >= 0).any():
+        lo = min(lo, int(reg_month[reg_month >= 0].min()) + 1)
+    return np.flatnonzero(typed & (months >= lo) & (months <= int(key_month.max())))
+
+
 # --- employment evidence ----------------------------------------------------------------------------------------------
 
 
@@ -503,17 +519,25 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
 
     # 社保缴费 has a row per person and month: tested per table row, then per pair with the key's months (numpy)
     t = _table(tables, "contributions", ["id_number", "period", "contrib_type", "employer"])
-    k_idx, t_idx = _pairs(keys, t, tables)
+
     def period_months():
         values = pd.to_numeric(t["period"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return values, _period_months(values)
 
     all_periods, all_months = (tables.derived("contributions", "period", period_months) if isinstance(tables, Sources)
                                and tables.get("contributions") is not None else period_months())
+    key_month = month_index(dates)
+    all_unit = _in_values(tables, "contributions", t, "contrib_type", unit_types)
+    all_weak = None if lean else _in_values(tables, "contributions", t, "contrib_type", weak_types)
+    # only the rows some key's window (or C07 check) can reach are paired with the keys: a superset, tested exactly below
+    rows = _reachable(all_months, all_unit if lean else all_unit | all_weak, key_month, np.asarray(lookback),
+                      None if lean or reg_month is None else reg_month.to_numpy())
+    k_idx, sub = _pairs_of(keys, t["_pid"].to_numpy(dtype=np.int64)[rows], tables)
+    t_idx = rows[sub]
     periods, p = all_periods[t_idx], all_months[t_idx]
-    eval_month = month_index(dates)[k_idx]
+    eval_month = key_month[k_idx]
     in_window = (p <= eval_month) & (p >= eval_month - np.asarray(lookback)[k_idx])
-    unit = _in_values(tables, "contributions", t, "contrib_type", unit_types)[t_idx]
+    unit = all_unit[t_idx]
     unit_window = unit & in_window
     out["emp_unit"] = _any_at(n, k_idx, unit_window)
     if not lean:
@@ -523,12 +547,13 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
         last = pd.Series(g.max().reindex(range(n)).to_numpy(), index=index).astype("Int64")
         out["emp_unit_periods"] = _span_text(first, last)
         # the employer of the latest such month (the last row of the file among equal months)
-        named = unit_window & t["employer"].notna().to_numpy()[t_idx]
+        named = unit_window.copy()
+        named[named] = t["employer"].take(t_idx[named]).notna().to_numpy()
         rank = pd.Series(periods[named] * (len(t) + 1) + t_idx[named]).groupby(k_idx[named]).max()
         rows = (rank.to_numpy() % (len(t) + 1)).astype(np.int64)
         employer = t["employer"].take(rows).set_axis(index[rank.index.to_numpy()])
         out["emp_unit_employer"] = employer.reindex(index)
-        weak = _in_values(tables, "contributions", t, "contrib_type", weak_types)[t_idx]
+        weak = all_weak[t_idx]
         out["flex"] = _any_at(n, k_idx, weak & in_window)
         if reg_month is not None:
             rm = reg_month.to_numpy()[k_idx]
