@@ -41,13 +41,17 @@ class Sources(dict):
     whole district. ``factorized(name, column)`` keeps the codes of a text column for every fact that tests it.
     """
 
-    def __init__(self, tables, universe: np.ndarray | None = None, odd: dict | None = None, households: bool = True):
+    def __init__(self, tables, universe: np.ndarray | None = None, odd: dict | None = None, households: bool = True,
+                 cut: dict | None = None):
         super().__init__()
         self._odd: dict[str, int] = {} if odd is None else odd  # codes of values that are not well-formed numbers
         self._factors: dict = {}
-        wanted = pd.Index(pd.unique(universe)) if universe is not None else None
+        wanted = pd.Index(universe) if universe is not None else None  # distinct codes
         for name, df in tables.items():
             if df is None:
+                continue
+            if cut and name in cut:  # already cut by the caller (户籍人口 by household)
+                self[name] = cut[name]
                 continue
             if "id_number" in df.columns and not _has_codes(df):
                 df = df.assign(_pid=self.codes(df["id_number"]))
@@ -64,13 +68,17 @@ class Sources(dict):
         whole = cls(tables, households=False)  # codes for the tables that lack them (the reader's tables have them)
         universe = pd.unique(whole.codes(pd.Series(ids)))
         h = whole.get("hukou")
+        cut = {}
         if h is not None and len(h) and "household_id" in h.columns:
+            # 户籍人口 is read for the asked people's own rows and the rows of their households, nothing else: those
+            # rows, with each household's code (-1 for a blank 户号) from the one lookup that finds the households
             own = code_in(h["_pid"].to_numpy(), universe)
-            households = h["household_id"][own].dropna()
-            if len(households):
-                members = isin(h["household_id"], households)
-                universe = pd.unique(np.concatenate([universe, h["_pid"].to_numpy()[members]]))
-        return cls(whole, universe, whole._odd)
+            hid = _household_codes(h["household_id"], own)
+            members = hid >= 0
+            rows = np.flatnonzero(own | members)
+            universe = pd.unique(np.concatenate([universe, h["_pid"].to_numpy()[members]]))
+            cut["hukou"] = h.take(rows).assign(_hid=hid[rows])
+        return cls(whole, universe, whole._odd, cut=cut)
 
     def codes(self, values) -> np.ndarray:
         codes, ok = idcard.numeric_codes(_arrow_strings(values))
@@ -97,6 +105,16 @@ class Sources(dict):
 
 def _factorize(values: pd.Series) -> np.ndarray:
     return pd.factorize(values.astype(object), use_na_sentinel=True)[0]
+
+
+def _household_codes(household_id: pd.Series, own: np.ndarray) -> np.ndarray:
+    """Per row: the code of its 户号 among the 户号 of the ``own`` rows, -1 for another household or a blank one."""
+    households = household_id[own].dropna()
+    if not len(households):
+        return np.full(len(household_id), -1, dtype=np.int64)
+    hay = pc.unique(_arrow_strings(households).cast(pa.string()))
+    at = pc.index_in(_arrow_strings(household_id).cast(pa.string()), value_set=hay)
+    return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def person_codes(keys: pd.DataFrame, tables) -> np.ndarray:
