@@ -56,9 +56,10 @@ class Sources(dict):
             if "id_number" in df.columns and not _has_codes(df):
                 df = df.assign(_pid=self.codes(df["id_number"]))
             if universe is not None and "id_number" in df.columns and len(df):
-                keep = _positions(df["_pid"].to_numpy(), wanted, found_only=True)
-                if not keep.all():
-                    df = df.take(np.flatnonzero(keep))
+                keep = _rows_in(df["_pid"].to_numpy(), wanted)
+                if len(keep) < len(df):
+                    # the cut joins on codes: the text number is not copied (户籍人口 keeps it: its members become keys)
+                    df = (df if name == "hukou" else df.drop(columns="id_number")).take(keep)
             if households and name == "hukou" and "household_id" in df.columns and "_hid" not in df.columns:
                 df = df.assign(_hid=_factorize(df["household_id"]))
             self[name] = df
@@ -131,7 +132,7 @@ def _table(tables, name: str, columns: list[str]) -> pd.DataFrame:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         out["_pid"] = pd.Series(dtype=np.int64)
         return out
-    missing = [c for c in columns if c not in df.columns]
+    missing = [c for c in columns if c not in df.columns and not (c == "id_number" and _has_codes(df))]
     if missing:
         df = df.assign(**{c: pd.NA for c in missing})
     if not _has_codes(df) and "id_number" in df.columns:
@@ -179,6 +180,25 @@ def _positions(codes: np.ndarray, index: pd.Index, found_only: bool = False) -> 
             return np.repeat(at >= 0 if found_only else at, np.diff(np.append(starts, n)))
     at = index.get_indexer(codes)
     return at >= 0 if found_only else at
+
+
+def _rows_in(codes: np.ndarray, index: pd.Index) -> np.ndarray:
+    """Positions of the rows whose code is in ``index``, in order; built from the runs of equal codes when there are
+    few (no per-row mask of a long table)."""
+    n = len(codes)
+    if n >= 4096:
+        head = np.empty(n, dtype=bool)
+        head[0] = True
+        np.not_equal(codes[1:], codes[:-1], out=head[1:])
+        starts = np.flatnonzero(head)
+        if 2 * len(starts) < n:
+            found = index.get_indexer(codes[starts]) >= 0
+            lengths = np.diff(np.append(starts, n))[found]
+            first = starts[found]
+            # run k covers first[k] … first[k] + lengths[k] - 1
+            offset = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+            return offset + np.arange(int(lengths.sum()))
+    return np.flatnonzero(index.get_indexer(codes) >= 0)
 
 
 def code_in(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
