@@ -161,7 +161,8 @@ class Parameter:
 
     def constant_over(self, dates: Iterable) -> Any:
         """The one value in force over all ``dates``; raises if it changes between them (list/table values)."""
-        arr = dates.to_numpy() if isinstance(dates, pd.Series) else np.asarray(list(dates))
+        arr = (dates.to_numpy() if isinstance(dates, pd.Series) else dates if isinstance(dates, np.ndarray)
+               else np.asarray(list(dates)))
         days = arr.astype("datetime64[D]") if arr.dtype.kind == "M" else pd.to_datetime(pd.Series(arr)).to_numpy(
             dtype="datetime64[D]")
         days = days[~np.isnat(days)]

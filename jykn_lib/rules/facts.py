@@ -329,7 +329,7 @@ def birth_and_sex(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         good = (coded & np.isin(body // 10 ** 15, _PROVINCES) & ~np.isnat(births)
                 & (births >= np.datetime64(idcard.EARLIEST_BIRTH)) & (_CHECK_VALUES[weighted % 11] == check))
     birth = np.where(good, births, np.datetime64("NaT")).astype("datetime64[ns]")
-    sex = np.where(good, np.where(body % 2 == 1, "男", "女"), None).astype(object)
+    sex = np.array(["女", "男", None], dtype=object)[np.where(good, body % 2, 2)]
     if not coded.all():
         rest = np.flatnonzero(~coded)
         parsed = idcard.parse_ids(keys["id_number"].iloc[rest].reset_index(drop=True))
