@@ -92,12 +92,30 @@ def codes_by_row(long: pd.DataFrame, n: int, order: list[str]) -> np.ndarray:
 
 
 def join_codes(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
-    """Boolean matrix → '01,07' per row, vectorised by column."""
-    out = np.full(matrix.shape[0], "", dtype=object)
+    """Boolean matrix → '01,07' per row; each distinct combination of codes is written once (vectorised by column)."""
+    texts, inverse = _combinations(matrix, codes)
+    return texts[inverse]
+
+
+def _combinations(matrix: np.ndarray, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(text of each distinct row of ``matrix``, each row's position among them)."""
+    n = matrix.shape[0]
+    if n == 0 or not codes:
+        return np.array([""], dtype=object), np.zeros(n, dtype=np.intp)
+    packed = np.packbits(matrix, axis=1)  # one byte per 8 codes
+    if packed.shape[1] <= 8:
+        key = np.zeros((n, 8), dtype=np.uint8)
+        key[:, :packed.shape[1]] = packed
+        inverse, _ = pd.factorize(key.view(np.uint64).ravel())
+    else:
+        inverse = np.unique(packed, axis=0, return_inverse=True)[1].ravel()
+    first = np.zeros(int(inverse.max()) + 1, dtype=np.intp)
+    first[inverse[::-1]] = np.arange(n)[::-1]  # the first row of each combination
+    out = np.full(len(first), "", dtype=object)
     for j, code in enumerate(codes):
-        col = matrix[:, j]
+        col = matrix[first, j]
         out[col] = np.where(out[col] == "", code, out[col] + "," + code)
-    return out
+    return out, inverse
 
 
 def fmt_date(s: pd.Series) -> pd.Series:
