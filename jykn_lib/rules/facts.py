@@ -252,14 +252,14 @@ def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str], tables=No
     ``eval_date`` attached (every pair of a key and a table row of the same person; ``_order`` is the table row's
     position, file order)."""
     k_idx, t_idx = _pairs(keys, table, tables)
-    out = pd.DataFrame({"row": keys["row"].to_numpy()[k_idx]})
+    out = {"row": keys["row"].to_numpy()[k_idx]}
     if with_id:
         out["id_number"] = keys["id_number"].to_numpy()[k_idx]
     out["eval_date"] = keys["eval_date"].to_numpy()[k_idx]
     for c in columns:
         out[c] = table[c].take(t_idx).reset_index(drop=True)
     out["_order"] = t_idx
-    return out
+    return pd.DataFrame(out)  # built at once (a column added to a frame costs a copy of its column index)
 
 
 def _any_at(n: int, k_idx: np.ndarray, mask) -> np.ndarray:
@@ -678,18 +678,24 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
 def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     """Household size and whether a checked member (or another member) has employment evidence, per docs/rules.md §0."""
     index = keys["row"].to_numpy()
-    out = pd.DataFrame(index=index)
-    out["household_size"] = 0
-    out["household_checked_employed"] = False
-    out["household_other_employed"] = False
-    out["household_poverty"] = False
-    out["household_member"] = False
-    out["household_area_type"] = person_hukou["hukou_area_type"].to_numpy()
-    out["household_area_unknown"] = False
+    n_keys = len(index)
+    cols = {"household_size": np.zeros(n_keys, dtype=np.int64),
+            **{name: np.zeros(n_keys, dtype=bool) for name in ("household_checked_employed", "household_other_employed",
+                                                               "household_poverty", "household_member")}}
+    area_type, unknown_area = None, np.zeros(n_keys, dtype=bool)
+
+    def frame() -> pd.DataFrame:  # the columns filled in numpy, then the frame at once
+        out = pd.DataFrame(cols, index=index)
+        out["household_area_type"] = person_hukou["hukou_area_type"].to_numpy()
+        if area_type is not None:
+            out.iloc[asked_pos, out.columns.get_loc("household_area_type")] = area_type
+        out["household_area_unknown"] = unknown_area
+        return out
+
     hh = person_hukou["hukou_household_id"]
     have = hh.notna().to_numpy()
     if not have.any():
-        return out
+        return frame()
     member_statuses = _param(params, "rules.categories.household_member_statuses", keys["eval_date"])
     t = _table(tables, "hukou", ["id_number", "household_id", "hukou_status", "change_date", "area_type", "relation"])
     if "_hid" not in t.columns:
@@ -703,8 +709,8 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     member_rows = np.flatnonzero(code_in(hid, asked_hid))
     members = t.take(member_rows)[["_hid", "household_id", "area_type", "relation"]]
     area, unknown = household_area(members, params, keys["eval_date"], by="_hid")
-    out.iloc[asked_pos, out.columns.get_loc("household_area_type")] = pd.Series(asked_hid).map(area).to_numpy()
-    out.iloc[asked_pos, out.columns.get_loc("household_area_unknown")] = np.isin(asked_hid, list(unknown))
+    area_type = pd.Series(asked_hid).map(area).to_numpy()
+    unknown_area[asked_pos] = np.isin(asked_hid, list(unknown))
     # every (asked person, member) pair: the members of a household are its rows, in file order
     m_order = member_rows[np.argsort(hid[member_rows], kind="stable")]
     m_hid = hid[m_order]
@@ -722,15 +728,19 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     keep = np.where(later, "正常" in list(member_statuses), status_in)
     pair_a, pair_t, on = pair_a[keep], pair_t[keep], on[keep]
     if len(pair_a) == 0:
-        return out
+        return frame()
     # the facts of each member on each evaluation date asked: once per (member, date)
     m_pid = t["_pid"].to_numpy()[pair_t]
-    pid_code, _ = pd.factorize(m_pid)
+    pid_code, pids = pd.factorize(m_pid)
     date_code, dates_seen = pd.factorize(on)
-    ucodes, uniq = pd.factorize(pid_code * len(dates_seen) + date_code)
-    first = np.zeros(len(uniq), dtype=np.int64)
+    if len(dates_seen) == 1:  # one date (a screening): the members are the (member, date) pairs, in the same order
+        ucodes, n_unique = pid_code, len(pids)
+    else:
+        ucodes, uniq = pd.factorize(pid_code * len(dates_seen) + date_code)
+        n_unique = len(uniq)
+    first = np.zeros(n_unique, dtype=np.int64)
     first[ucodes[::-1]] = np.arange(len(ucodes))[::-1]  # the first pair of each (member, date)
-    mkeys = pd.DataFrame({"row": np.arange(len(uniq)), "id_number": t["id_number"].take(pair_t[first]).to_numpy(),
+    mkeys = pd.DataFrame({"row": np.arange(n_unique), "id_number": t["id_number"].take(pair_t[first]).to_numpy(),
                           "eval_date": on[first], "_pid": m_pid[first]})
     # only a member with some employment evidence can be employed, and only an employed member's checks matter
     employed = _subset(mkeys, _evidence_listed(mkeys, tables),
@@ -745,14 +755,13 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     poverty = listed(mkeys, tables, "poverty").to_numpy()[ucodes]
     is_self = m_pid == self_pid[pair_a]
     n = len(asked_pos)
-    size = np.bincount(pair_a, minlength=n)
-    found = size > 0
-    cols = {"household_size": size, "household_checked_employed": _any_at(n, pair_a, checked & employed),
-            "household_other_employed": _any_at(n, pair_a, ~is_self & employed),
-            "household_poverty": _any_at(n, pair_a, poverty), "household_member": _any_at(n, pair_a, is_self)}
-    for name, values in cols.items():
-        out.iloc[asked_pos[found], out.columns.get_loc(name)] = values[found]
-    return out
+    found = {"household_size": np.bincount(pair_a, minlength=n),
+             "household_checked_employed": _any_at(n, pair_a, checked & employed),
+             "household_other_employed": _any_at(n, pair_a, ~is_self & employed),
+             "household_poverty": _any_at(n, pair_a, poverty), "household_member": _any_at(n, pair_a, is_self)}
+    for name, values in found.items():
+        cols[name][asked_pos] = values
+    return frame()
 
 
 def _subset(keys: pd.DataFrame, mask: np.ndarray, fact) -> np.ndarray:
