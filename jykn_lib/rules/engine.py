@@ -88,7 +88,7 @@ def build_facts(people: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
         F.special_facts(keys, tables, params),
         F.pension_started(keys, tables),
         F.service_facts(keys, tables, params),
-        F.household_facts(keys, hukou, tables, params),
+        F.household_facts(keys, hukou, tables, params, employed=emp["employed"].to_numpy()),
         F.basis_ended(keys, tables, params),
     ]
     facts = pd.concat(parts, axis=1)

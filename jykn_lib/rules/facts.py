@@ -675,8 +675,10 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
 # --- households -------------------------------------------------------------------------------------------------------
 
 
-def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
-    """Household size and whether a checked member (or another member) has employment evidence, per docs/rules.md §0."""
+def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, params: Parameters,
+                    employed: pd.Series | None = None) -> pd.DataFrame:
+    """Household size and whether a checked member (or another member) has employment evidence, per docs/rules.md §0.
+    ``employed``: the keys' own ``employed`` fact, if known (an asked person's is then not computed again)."""
     index = keys["row"].to_numpy()
     n_keys = len(index)
     cols = {"household_size": np.zeros(n_keys, dtype=np.int64),
@@ -742,9 +744,18 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     first[ucodes[::-1]] = np.arange(len(ucodes))[::-1]  # the first pair of each (member, date)
     mkeys = pd.DataFrame({"row": np.arange(n_unique), "id_number": t["id_number"].take(pair_t[first]).to_numpy(),
                           "eval_date": on[first], "_pid": m_pid[first]})
-    # only a member with some employment evidence can be employed, and only an employed member's checks matter
-    employed = _subset(mkeys, _evidence_listed(mkeys, tables),
-                       lambda k: employment_facts(k, tables, params, lean=True)["employed"])
+    is_self = m_pid == self_pid[pair_a]
+    # only a member with some employment evidence can be employed, and only an employed member's checks matter;
+    # an asked person's own employment on their date is known already when ``employed`` is given
+    known = np.zeros(n_unique, dtype=bool)
+    if employed is not None:
+        own = np.flatnonzero(is_self)
+        known[ucodes[own]] = True
+        own_employed = np.zeros(n_unique, dtype=bool)
+        own_employed[ucodes[own]] = np.asarray(employed, dtype=bool)[asked_pos[pair_a[own]]]
+    lean = _subset(mkeys, _evidence_listed(mkeys, tables) & ~known,
+                   lambda k: employment_facts(k, tables, params, lean=True)["employed"])
+    employed = lean | own_employed if employed is not None else lean
 
     def checked_member(k: pd.DataFrame) -> pd.Series:  # of working age, able and willing (docs/rules.md §0)
         reg = registration_facts(k, tables, params, lean=True)
@@ -753,7 +764,6 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     checked = _subset(mkeys, employed, checked_member)
     checked, employed = checked[ucodes], employed[ucodes]
     poverty = listed(mkeys, tables, "poverty").to_numpy()[ucodes]
-    is_self = m_pid == self_pid[pair_a]
     n = len(asked_pos)
     found = {"household_size": np.bincount(pair_a, minlength=n),
              "household_checked_employed": _any_at(n, pair_a, checked & employed),
