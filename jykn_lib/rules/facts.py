@@ -262,6 +262,16 @@ def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str], tables=No
     return pd.DataFrame(out)  # built at once (a column added to a frame costs a copy of its column index)
 
 
+def _last_per_row(j: pd.DataFrame, order: list[str] | None = None, **sort) -> pd.DataFrame:
+    """The last pair of each key, pairs sorted stably by ``order`` (as they are without it); when every key has one
+    pair there is nothing to choose, and the pairs are returned as they are."""
+    if not j["row"].duplicated().any():
+        return j
+    if order:
+        j = j.sort_values(order, kind="stable", **sort)
+    return j.drop_duplicates("row", keep="last")
+
+
 def _any_at(n: int, k_idx: np.ndarray, mask) -> np.ndarray:
     """Per key position: any of its pairs is in ``mask``."""
     out = np.zeros(n, dtype=bool)
@@ -353,7 +363,7 @@ def registration_facts(keys: pd.DataFrame, tables, params: Parameters, lean: boo
     if not lean:
         j["cancel_date"] = _dates(j["cancel_date"])
     j = j[j["reg_date"] <= j["eval_date"]]
-    j = j.sort_values(["row", "reg_date", "_order"], kind="stable").drop_duplicates("row", keep="last")
+    j = _last_per_row(j, ["row", "reg_date", "_order"])
     out = pd.DataFrame(index=keys["row"].to_numpy())
     j = j.set_index("row")
     if lean:
@@ -392,7 +402,7 @@ def hukou_status_on(status: pd.Series, change_date: pd.Series, on: pd.Series) ->
 def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     cols = ["household_id", "area_type", "town", "village", "hukou_status", "change_date"]
     t = _table(tables, "hukou", ["id_number", *cols])
-    j = _join(keys, t, cols, tables, with_id=False).drop_duplicates("row", keep="last").set_index("row")
+    j = _last_per_row(_join(keys, t, cols, tables, with_id=False)).set_index("row")
     out = pd.DataFrame(index=keys["row"].to_numpy())
     out["hukou_found"] = out.index.isin(j.index)
     j = j[cols].reindex(out.index)  # one row lookup for every column
@@ -647,8 +657,7 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
     j["_rec"] = _dates(j["recognised_date"])
     j["_made"] = (j["_rec"] <= j["eval_date"]).astype(int)
     j["_active"] = (j["status"] == "有效").fillna(False).astype(int)
-    j = j.sort_values(["row", "_made", "_rec", "_active", "_order"], kind="stable", na_position="first")
-    j = j.drop_duplicates("row", keep="last").set_index("row")
+    j = _last_per_row(j, ["row", "_made", "_rec", "_active", "_order"], na_position="first").set_index("row")
     index = keys["row"].to_numpy()
     out = pd.DataFrame(index=index)
     d = pd.Series(keys["eval_date"].to_numpy(), index=index)
