@@ -79,7 +79,7 @@ class Collector:
                              "evidence": pd.array(evidence, dtype=_STR)})
 
 
-def codes_by_row(long: pd.DataFrame, n: int, order: list[str]) -> np.ndarray:
+def codes_by_row(long: pd.DataFrame, n: int, order: list[str], text: bool = False) -> np.ndarray:
     """Long (row, code) pairs → 'X_A,X_B' per row, codes in ``order`` (the registry order); one pass per code."""
     codes, seen = pd.factorize(long["code"])  # one pass over the text, then integer comparisons
     at = {code: i for i, code in enumerate(seen)}
@@ -88,13 +88,21 @@ def codes_by_row(long: pd.DataFrame, n: int, order: list[str]) -> np.ndarray:
     matrix = np.zeros((n, len(present)), dtype=bool)
     for j, code in enumerate(present):
         matrix[rows[codes == at[code]], j] = True
-    return join_codes(matrix, present)
+    return join_codes(matrix, present, text)
 
 
-def join_codes(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
-    """Boolean matrix → '01,07' per row; each distinct combination of codes is written once (vectorised by column)."""
+def join_codes(matrix: np.ndarray, codes: list[str], text: bool = False) -> np.ndarray:
+    """Boolean matrix → '01,07' per row; each distinct combination of codes is written once (vectorised by column).
+    ``text``: as pandas text (the column a frame would make of it), without a Python string per row."""
     texts, inverse = _combinations(matrix, codes)
-    return texts[inverse]
+    return looked_up(texts, inverse) if text else texts[inverse]
+
+
+def looked_up(texts, positions: np.ndarray):
+    """``texts[positions]`` as a pandas text array, built in Arrow."""
+    idx = pa.array(np.asarray(positions, dtype=np.int32))
+    return pd.array(pa.DictionaryArray.from_arrays(idx, pa.array(list(texts), type=pa.large_string()))
+                    .dictionary_decode(), dtype=_STR)
 
 
 def _combinations(matrix: np.ndarray, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
