@@ -18,6 +18,7 @@ from ..params import Parameters
 from ..retirement import retirement_dates
 
 EMPTY = pd.DataFrame()
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text dtype
 
 
 # --- person codes: every join of the engine is on integers --------------------------------------------------------
@@ -697,9 +698,18 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
 
     def frame() -> pd.DataFrame:  # the columns filled in numpy, then the frame at once
         out = pd.DataFrame(cols, index=index)
-        out["household_area_type"] = person_hukou["hukou_area_type"].to_numpy()
-        if area_type is not None:
-            out.iloc[asked_pos, out.columns.get_loc("household_area_type")] = area_type
+        own = person_hukou["hukou_area_type"]
+        # text (some of it given) stays text: the households' values put in place in Arrow, no Python string per row
+        if area_type is not None and own.dtype == _TEXT and own.notna().any():
+            values = pa.array(area_type, type=pa.large_string(), from_pandas=True)
+            positions = np.arange(n_keys, dtype=np.int64)
+            positions[asked_pos] = n_keys + np.arange(len(asked_pos))
+            both = pa.concat_arrays([own.array._pa_array.combine_chunks().cast(pa.large_string()), values])
+            out["household_area_type"] = pd.array(both.take(pa.array(positions)), dtype=_TEXT)
+        else:
+            out["household_area_type"] = own.to_numpy()
+            if area_type is not None:
+                out.iloc[asked_pos, out.columns.get_loc("household_area_type")] = area_type
         out["household_area_unknown"] = unknown_area
         return out
 
@@ -751,7 +761,9 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
         n_unique = len(uniq)
     first = np.zeros(n_unique, dtype=np.int64)
     first[ucodes[::-1]] = np.arange(len(ucodes))[::-1]  # the first pair of each (member, date)
-    mkeys = pd.DataFrame({"row": np.arange(n_unique), "id_number": t["id_number"].take(pair_t[first]).to_numpy(),
+    member_ids = t["id_number"].take(pair_t[first])
+    mkeys = pd.DataFrame({"row": np.arange(n_unique),
+                          "id_number": member_ids.array if member_ids.dtype == _TEXT else member_ids.to_numpy(),
                           "eval_date": on[first], "_pid": m_pid[first]})
     is_self = m_pid == self_pid[pair_a]
     # only a member with some employment evidence can be employed, and only an employed member's checks matter;
