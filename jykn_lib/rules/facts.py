@@ -166,40 +166,41 @@ def isin(values: pd.Series, wanted) -> np.ndarray:
     return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _positions(codes: np.ndarray, index: pd.Index, found_only: bool = False) -> np.ndarray:
-    """``index.get_indexer(codes)`` (-1 where absent), or with ``found_only`` whether each code is there. A person's
-    rows are usually together (社保缴费: one row per month), so a long column is looked up one run of equal codes at a
-    time."""
+def _run_starts(codes: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal codes starts, for a long column made of few runs (else None). A person's rows are
+    usually together (社保缴费: one row per month), so a long column is looked up one run at a time."""
     n = len(codes)
-    if n >= 4096:
-        head = np.empty(n, dtype=bool)
-        head[0] = True
-        np.not_equal(codes[1:], codes[:-1], out=head[1:])
-        starts = np.flatnonzero(head)
-        if 2 * len(starts) < n:
-            at = index.get_indexer(codes[starts])
-            return np.repeat(at >= 0 if found_only else at, np.diff(np.append(starts, n)))
+    if n < 4096:
+        return None
+    head = np.empty(n, dtype=bool)
+    head[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=head[1:])
+    starts = np.flatnonzero(head)
+    return starts if 2 * len(starts) < n else None
+
+
+def _positions(codes: np.ndarray, index: pd.Index, found_only: bool = False) -> np.ndarray:
+    """``index.get_indexer(codes)`` (-1 where absent), or with ``found_only`` whether each code is there."""
+    starts = _run_starts(codes)
+    if starts is not None:
+        at = index.get_indexer(codes[starts])
+        return np.repeat(at >= 0 if found_only else at, np.diff(np.append(starts, len(codes))))
     at = index.get_indexer(codes)
     return at >= 0 if found_only else at
 
 
 def _rows_in(codes: np.ndarray, index: pd.Index) -> np.ndarray:
-    """Positions of the rows whose code is in ``index``, in order; built from the runs of equal codes when there are
-    few (no per-row mask of a long table)."""
-    n = len(codes)
-    if n >= 4096:
-        head = np.empty(n, dtype=bool)
-        head[0] = True
-        np.not_equal(codes[1:], codes[:-1], out=head[1:])
-        starts = np.flatnonzero(head)
-        if 2 * len(starts) < n:
-            found = index.get_indexer(codes[starts]) >= 0
-            lengths = np.diff(np.append(starts, n))[found]
-            first = starts[found]
-            # run k covers first[k] … first[k] + lengths[k] - 1
-            offset = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
-            return offset + np.arange(int(lengths.sum()))
-    return np.flatnonzero(index.get_indexer(codes) >= 0)
+    """Positions of the rows whose code is in ``index``, in order (from the runs when there are few: no per-row mask
+    of a long table)."""
+    starts = _run_starts(codes)
+    if starts is None:
+        return np.flatnonzero(index.get_indexer(codes) >= 0)
+    found = index.get_indexer(codes[starts]) >= 0
+    lengths = np.diff(np.append(starts, len(codes)))[found]
+    first = starts[found]
+    # run k covers first[k] … first[k] + lengths[k] - 1
+    offset = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+    return offset + np.arange(int(lengths.sum()))
 
 
 def code_in(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -298,25 +299,25 @@ def _scalar_per_row(params: Parameters, name: str, dates: pd.Series) -> np.ndarr
 
 def person_facts(keys: pd.DataFrame, women_base: pd.Series | None, params: Parameters) -> pd.DataFrame:
     """Birth date, sex, age, retirement date and working age on the evaluation date."""
+    return pd.DataFrame(_person(keys, women_base, params), index=keys["row"].to_numpy())
+
+
+def _person(keys: pd.DataFrame, women_base: pd.Series | None, params: Parameters) -> dict[str, np.ndarray]:
+    """The columns of :func:`person_facts`, as arrays (a household member needs only ``working_age``)."""
     birth, sex = birth_and_sex(keys)
-    out = pd.DataFrame(index=keys["row"].to_numpy())
     d = keys["eval_date"].to_numpy()
-    out["birth_date"] = birth
-    out["sex"] = sex
-    out["age"] = age_on(out["birth_date"], d)
+    age = age_on(birth, d)
     base = (
         pd.to_numeric(pd.Series(women_base).reset_index(drop=True), errors="coerce").to_numpy(dtype=float)
         if women_base is not None
         else np.full(len(keys), np.nan)
     )
-    out["women_base_given"] = ~np.isnan(base)
-    out["women_base"] = base
-    out["retirement_date"] = retirement_dates(out["birth_date"], out["sex"], base, d, params)
-    min_age = _scalar_per_row(params, "rules.general.working_age_min", keys["eval_date"])
-    out["under_age"] = out["age"].to_numpy() < min_age
-    out["retired"] = d.astype("datetime64[D]") >= out["retirement_date"].to_numpy().astype("datetime64[D]")
-    out["working_age"] = ~out["under_age"] & ~out["retired"] & out["birth_date"].notna()
-    return out
+    retirement = retirement_dates(birth, sex, base, d, params)
+    under_age = age < _scalar_per_row(params, "rules.general.working_age_min", keys["eval_date"])
+    retired = d.astype("datetime64[D]") >= retirement.astype("datetime64[D]")
+    return {"birth_date": birth, "sex": sex, "age": age, "women_base_given": ~np.isnan(base), "women_base": base,
+            "retirement_date": retirement, "under_age": under_age, "retired": retired,
+            "working_age": ~under_age & ~retired & ~np.isnat(birth)}
 
 
 _CHECK_VALUES = np.array([1, 0, 10, 9, 8, 7, 6, 5, 4, 3, 2], dtype=np.int64)  # idcard.CHECK_CHARS as code digits
@@ -780,7 +781,7 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
 
     def checked_member(k: pd.DataFrame) -> pd.Series:  # of working age, able and willing (docs/rules.md §0)
         reg = registration_facts(k, tables, params, lean=True)
-        return person_facts(k, None, params)["working_age"] & ~reg["no_ability"] & ~reg["not_willing"]
+        return _person(k, None, params)["working_age"] & ~reg["no_ability"].to_numpy() & ~reg["not_willing"].to_numpy()
 
     checked = _subset(mkeys, employed, checked_member)
     checked, employed = checked[ucodes], employed[ucodes]
@@ -813,7 +814,9 @@ def _evidence_listed(keys: pd.DataFrame, tables) -> np.ndarray:
     seen = np.zeros(len(people), dtype=bool)
     for name in EVIDENCE_SOURCES:  # the long tables are looked up in the keys, not the other way round
         t = _table(tables, name, ["id_number"])
-        at = _positions(t["_pid"].to_numpy(), people) if len(t) else np.zeros(0, dtype=np.int64)
+        codes = t["_pid"].to_numpy()
+        starts = _run_starts(codes)  # who is listed, not which rows: one code per run of equal codes is enough
+        at = people.get_indexer(codes if starts is None else codes[starts])
         seen[at[at >= 0]] = True
     return seen[people.get_indexer(kc)]
 
@@ -848,7 +851,12 @@ def service_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
     j = j[j["service_date"] <= j["eval_date"]]
     window = _scalar_per_row(params, "rules.exits.e4_refusal_window_months", dates)
     k = pd.DataFrame({"row": index, "_start": add_months(dates, -window.astype(np.int64))})
-    j = j.merge(k, on="row", how="left")
+    rows = pd.Index(index)
+    if rows.is_unique:  # each pair's window start looked up by position (what the merge gives, without one)
+        j = j.reset_index(drop=True)
+        j["_start"] = k["_start"].to_numpy()[rows.get_indexer(j["row"].to_numpy())]
+    else:
+        j = j.merge(k, on="row", how="left")
     refusals = _param(params, "rules.exits.refusal_results", dates)
     contacts = _param(params, "rules.exits.contact_results", dates)
     self_methods = _param(params, "rules.exits.self_contact_methods", dates)
