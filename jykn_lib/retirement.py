@@ -25,7 +25,8 @@ GROUPS = ("male", "female50", "female55")
 
 def retirement_group(sex, women_base, default_base: int) -> np.ndarray:
     """'male', 'female50' or 'female55' for each person; a blank base takes ``default_base``."""
-    sex = np.asarray(pd.Series(sex).astype(object))
+    # as objects, without a round trip through pandas text (None and NaN alike are not 男)
+    sex = sex.to_numpy(dtype=object) if isinstance(sex, pd.Series) else np.asarray(sex, dtype=object)
     base = pd.to_numeric(pd.Series(women_base), errors="coerce").fillna(default_base).to_numpy()
     # positions into the group names (one shared string object per group, not one per person)
     return np.array(["female50", "female55", "male"], dtype=object)[
