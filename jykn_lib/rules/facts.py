@@ -134,8 +134,10 @@ def _table(tables, name: str, columns: list[str]) -> pd.DataFrame:
         out["_pid"] = pd.Series(dtype=np.int64)
         return out
     missing = [c for c in columns if c not in df.columns and not (c == "id_number" and _has_codes(df))]
-    if missing:
-        df = df.assign(**{c: pd.NA for c in missing})
+    if missing:  # blank columns added once per evaluation (社保缴费 is long, and read twice)
+        source = df
+        df = (tables.derived(name, ("blank", tuple(missing)), lambda: source.assign(**{c: pd.NA for c in missing}))
+              if isinstance(tables, Sources) else df.assign(**{c: pd.NA for c in missing}))
     if not _has_codes(df) and "id_number" in df.columns:
         df = df.assign(_pid=Sources({}).codes(df["id_number"]))
     return df
