@@ -81,6 +81,10 @@ def age_on(birth, on) -> np.ndarray:
     o = to_day_array(on)
     if o.shape[0] == 1 and b.shape[0] != 1:
         o = np.repeat(o, b.shape[0])
+    return _by_distinct(_age_on, b, o)
+
+
+def _age_on(b: np.ndarray, o: np.ndarray) -> np.ndarray:
     by, bm, bd = _ymd(b)
     oy, om, od = _ymd(o)
     age = (oy - by) - ((om * 100 + od) < (bm * 100 + bd)).astype(np.int64)
@@ -95,6 +99,25 @@ def add_months(days, months) -> np.ndarray:
     n = np.asarray(months)
     if n.ndim == 0:
         n = np.full(d.shape[0], int(n), dtype=np.int64)
+    return _by_distinct(_add_months, d, n)
+
+
+def _by_distinct(fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``fn(a, b)`` of an elementwise calendar function, computed once per distinct (a, b) pair when a long column
+    has few of them (dates repeat: registration days, one evaluation date), then spread back to every row."""
+    if a.shape[0] > 4096:
+        a_code, _ = pd.factorize(a.view(np.int64) if a.dtype.kind == "M" else a, use_na_sentinel=False)
+        b_code, b_values = pd.factorize(b.view(np.int64) if b.dtype.kind == "M" else b, use_na_sentinel=False)
+        pair, _ = pd.factorize(a_code * len(b_values) + b_code)
+        n_pairs = int(pair.max()) + 1
+        if 2 * n_pairs < a.shape[0]:
+            first = np.zeros(n_pairs, dtype=np.intp)
+            first[pair[::-1]] = np.arange(len(pair))[::-1]
+            return fn(a[first], b[first])[pair]
+    return fn(a, b)
+
+
+def _add_months(d: np.ndarray, n: np.ndarray) -> np.ndarray:
     nat = np.isnat(d)
     safe = np.where(nat, np.datetime64("2000-01-01", "D"), d)
     month_start = safe.astype("datetime64[M]")
