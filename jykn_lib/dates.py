@@ -102,19 +102,21 @@ def add_months(days, months) -> np.ndarray:
     return _by_distinct(_add_months, d, n)
 
 
-def _by_distinct(fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``fn(a, b)`` of an elementwise calendar function, computed once per distinct (a, b) pair when a long column
-    has few of them (dates repeat: registration days, one evaluation date), then spread back to every row."""
-    if a.shape[0] > 4096:
-        a_code, _ = pd.factorize(a.view(np.int64) if a.dtype.kind == "M" else a, use_na_sentinel=False)
-        b_code, b_values = pd.factorize(b.view(np.int64) if b.dtype.kind == "M" else b, use_na_sentinel=False)
-        pair, _ = pd.factorize(a_code * len(b_values) + b_code)
-        n_pairs = int(pair.max()) + 1
-        if 2 * n_pairs < a.shape[0]:
-            first = np.zeros(n_pairs, dtype=np.intp)
-            first[pair[::-1]] = np.arange(len(pair))[::-1]
-            return fn(a[first], b[first])[pair]
-    return fn(a, b)
+def _by_distinct(fn, *columns: np.ndarray) -> np.ndarray:
+    """``fn(*columns)`` of an elementwise calendar function, computed once per distinct row of ``columns`` when a long
+    column has few of them (dates repeat: registration days, one evaluation date), then spread back to every row."""
+    if columns[0].shape[0] <= 4096:
+        return fn(*columns)
+    pair = np.zeros(columns[0].shape[0], dtype=np.int64)
+    for c in columns:
+        code, values = pd.factorize(c.view(np.int64) if c.dtype.kind == "M" else c, use_na_sentinel=False)
+        pair, _ = pd.factorize(pair * len(values) + code)
+    n_distinct = int(pair.max()) + 1
+    if 2 * n_distinct >= len(pair):
+        return fn(*columns)
+    first = np.zeros(n_distinct, dtype=np.intp)
+    first[pair[::-1]] = np.arange(len(pair))[::-1]
+    return fn(*(c[first] for c in columns))[pair]
 
 
 def _add_months(d: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -139,6 +141,10 @@ def add_months_scalar(day: DateLike, months: int) -> dt.date:
 def month_index(days) -> np.ndarray:
     """Months since year 0 (year*12 + month-1) for each date; -1 for blanks. Used to compare 费款所属期."""
     d = to_day_array(days)
+    return _by_distinct(_month_index, d)
+
+
+def _month_index(d: np.ndarray) -> np.ndarray:
     y, m, _ = _ymd(np.where(np.isnat(d), np.datetime64("2000-01-01", "D"), d))
     out = y * 12 + (m - 1)
     out[np.isnat(d)] = -1
