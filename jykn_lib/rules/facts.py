@@ -153,6 +153,10 @@ def _in_values(tables, name: str, table: pd.DataFrame, column: str, values) -> n
 
 
 def _dates(series: pd.Series) -> pd.Series:
+    if series.dtype == object and len(series) > 1 and series.isna().all():
+        # a blank column (a field the source lacks): nothing to parse (pandas would look at every blank in turn)
+        kind = pd.to_datetime(series.iloc[:1], errors="coerce").dtype
+        return pd.Series(np.full(len(series), np.datetime64("NaT"), dtype=kind), index=series.index, name=series.name)
     return pd.to_datetime(series, errors="coerce")
 
 
