@@ -578,7 +578,8 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
 
     def period_months():
         values = pd.to_numeric(t["period"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        return values, _period_months(values)
+        code, distinct = pd.factorize(values, use_na_sentinel=False)  # a few dozen months over millions of rows
+        return values, _period_months(np.asarray(distinct, dtype=float))[code]
 
     all_periods, all_months = (tables.derived("contributions", "period", period_months) if isinstance(tables, Sources)
                                and tables.get("contributions") is not None else period_months())
