@@ -81,6 +81,10 @@ def age_on(birth, on) -> np.ndarray:
     o = to_day_array(on)
     if o.shape[0] == 1 and b.shape[0] != 1:
         o = np.repeat(o, b.shape[0])
+    return _by_distinct(_age_on, b, o)
+
+
+def _age_on(b: np.ndarray, o: np.ndarray) -> np.ndarray:
     by, bm, bd = _ymd(b)
     oy, om, od = _ymd(o)
     age = (oy - by) - ((om * 100 + od) < (bm * 100 + bd)).astype(np.int64)
@@ -95,6 +99,27 @@ def add_months(days, months) -> np.ndarray:
     n = np.asarray(months)
     if n.ndim == 0:
         n = np.full(d.shape[0], int(n), dtype=np.int64)
+    return _by_distinct(_add_months, d, n)
+
+
+def _by_distinct(fn, *columns: np.ndarray) -> np.ndarray:
+    """``fn(*columns)`` of an elementwise calendar function, computed once per distinct row of ``columns`` when a long
+    column has few of them (dates repeat: registration days, one evaluation date), then spread back to every row."""
+    if columns[0].shape[0] <= 4096:
+        return fn(*columns)
+    pair = np.zeros(columns[0].shape[0], dtype=np.int64)
+    for c in columns:
+        code, values = pd.factorize(c.view(np.int64) if c.dtype.kind == "M" else c, use_na_sentinel=False)
+        pair, _ = pd.factorize(pair * len(values) + code)
+    n_distinct = int(pair.max()) + 1
+    if 2 * n_distinct >= len(pair):
+        return fn(*columns)
+    first = np.zeros(n_distinct, dtype=np.intp)
+    first[pair[::-1]] = np.arange(len(pair))[::-1]
+    return fn(*(c[first] for c in columns))[pair]
+
+
+def _add_months(d: np.ndarray, n: np.ndarray) -> np.ndarray:
     nat = np.isnat(d)
     safe = np.where(nat, np.datetime64("2000-01-01", "D"), d)
     month_start = safe.astype("datetime64[M]")
@@ -116,6 +141,10 @@ def add_months_scalar(day: DateLike, months: int) -> dt.date:
 def month_index(days) -> np.ndarray:
     """Months since year 0 (year*12 + month-1) for each date; -1 for blanks. Used to compare 费款所属期."""
     d = to_day_array(days)
+    return _by_distinct(_month_index, d)
+
+
+def _month_index(d: np.ndarray) -> np.ndarray:
     y, m, _ = _ymd(np.where(np.isnat(d), np.datetime64("2000-01-01", "D"), d))
     out = y * 12 + (m - 1)
     out[np.isnat(d)] = -1

@@ -161,13 +161,13 @@ class Parameter:
 
     def constant_over(self, dates: Iterable) -> Any:
         """The one value in force over all ``dates``; raises if it changes between them (list/table values)."""
-        arr = dates.to_numpy() if isinstance(dates, pd.Series) else np.asarray(list(dates))
-        days = arr.astype("datetime64[D]") if arr.dtype.kind == "M" else pd.to_datetime(pd.Series(arr)).to_numpy(
-            dtype="datetime64[D]")
+        arr = (dates.to_numpy() if isinstance(dates, pd.Series) else dates if isinstance(dates, np.ndarray)
+               else np.asarray(list(dates)))
+        days = arr if arr.dtype.kind == "M" else pd.to_datetime(pd.Series(arr)).to_numpy(dtype="datetime64[D]")
         days = days[~np.isnat(days)]
         if days.size == 0:
             raise ParameterError(f"参数 {self.name}：没有可用的评估日期。")
-        lo, hi = days.min(), days.max()
+        lo, hi = days.min().astype("datetime64[D]"), days.max().astype("datetime64[D]")  # the day of the extremes
         first, last = self.entry_at(pd.Timestamp(lo).date()), self.entry_at(pd.Timestamp(hi).date())
         if first is not last:
             raise ParameterError(

@@ -25,9 +25,12 @@ GROUPS = ("male", "female50", "female55")
 
 def retirement_group(sex, women_base, default_base: int) -> np.ndarray:
     """'male', 'female50' or 'female55' for each person; a blank base takes ``default_base``."""
-    sex = np.asarray(pd.Series(sex).astype(object))
+    # as objects, without a round trip through pandas text (None and NaN alike are not 男)
+    sex = sex.to_numpy(dtype=object) if isinstance(sex, pd.Series) else np.asarray(sex, dtype=object)
     base = pd.to_numeric(pd.Series(women_base), errors="coerce").fillna(default_base).to_numpy()
-    return np.where(sex == "男", "male", np.where(base == 55, "female55", "female50")).astype(object)
+    # positions into the group names (one shared string object per group, not one per person)
+    return np.array(["female50", "female55", "male"], dtype=object)[
+        np.where(sex == "男", 2, np.where(base == 55, 1, 0))]
 
 
 def _cohort_index(text: str) -> int:

@@ -22,12 +22,12 @@ def categories(f: pd.DataFrame, params: Parameters, c: Collector) -> dict[str, p
     fmin = params["rules.categories.c01.female_min_age"].at_many(d)
     mmin = params["rules.categories.c01.male_min_age"].at_many(d)
     cats["01"] = ((f["sex"] == "女") & (f["age"] >= fmin)) | ((f["sex"] == "男") & (f["age"] >= mmin))
-    c.add("C01", cats["01"], age_text(f))
+    c.add("C01", cats["01"], age_text)
 
     vet_counts = params["rules.categories.c02.veteran_disability_cert_counts"].constant_over(d)
     vet = f["veteran_disability_cert"] & bool(vet_counts)
     cats["02"] = f["disability_cert"] | vet
-    c.add("C02", cats["02"], np.where(f["disability_cert"], "持有效残疾人证", "持退役军人伤残证件"))
+    c.add("C02", cats["02"], lambda r: np.where(r["disability_cert"], "持有效残疾人证", "持退役军人伤残证件"))
 
     cats["03"] = f["dibao"]
     c.add("C03", cats["03"], "民政低保在保")
@@ -41,8 +41,8 @@ def categories(f: pd.DataFrame, params: Parameters, c: Collector) -> dict[str, p
         if rule.get("former_poverty_household"):
             met = met & f["household_poverty"]
         cats[code] = met.fillna(False).astype(bool)
-        c.add(f"C{code}", cats[code], "户号 " + f["hukou_household_id"].fillna("").astype(str) + "，" + area + "户籍，家庭"
-              + f["household_size"].astype(int).astype(str) + "人，劳动年龄内有劳动能力和就业意愿的成员均无就业")
+        c.add(f"C{code}", cats[code], lambda r, area=area: "户号 " + r["hukou_household_id"].fillna("").astype(str) + "，"
+              + area + "户籍，家庭" + r["household_size"].astype(int).astype(str) + "人，劳动年龄内有劳动能力和就业意愿的成员均无就业")
 
     cats["06"] = f["landless_all"]
     c.add("C06", cats["06"], "因征地全部失去土地")
@@ -51,7 +51,7 @@ def categories(f: pd.DataFrame, params: Parameters, c: Collector) -> dict[str, p
     reg_date = f["reg_date"]
     since_ok = pd.Series(add_months(reg_date, months07), index=f.index) <= d
     cats["07"] = (f["reg_valid"] & since_ok & ~f["unit_since_registration"]).fillna(False).astype(bool)
-    c.add("C07", cats["07"], "最近一次失业登记 " + fmt_date(reg_date))
+    c.add("C07", cats["07"], lambda r: "最近一次失业登记 " + fmt_date(r["reg_date"]))
 
     for code, person_type in params["rules.categories.special_person_types"].constant_over(d).items():
         code = str(code).zfill(2)
@@ -61,5 +61,5 @@ def categories(f: pd.DataFrame, params: Parameters, c: Collector) -> dict[str, p
     months11 = params["rules.categories.c11.min_months_registered"].at_many(d).astype(np.int64)
     since11 = pd.Series(add_months(reg_date, months11), index=f.index) <= d
     cats["11"] = (f["veteran"] & f["reg_valid"] & since11).fillna(False).astype(bool)
-    c.add("C11", cats["11"], "退役军人，失业登记 " + fmt_date(reg_date))
+    c.add("C11", cats["11"], lambda r: "退役军人，失业登记 " + fmt_date(r["reg_date"]))
     return cats

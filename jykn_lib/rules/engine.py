@@ -24,7 +24,7 @@ from ..dates import month_index
 from ..params import Parameters, load_parameters
 from . import facts as F
 from .categories import categories
-from .collect import Collector, codes_by_row, join_codes
+from .collect import Collector, codes_by_row, join_codes, looked_up
 from .exits import check_declared, exit_conditions, recognised_people, town_checks_e1
 from .general import general_conditions
 
@@ -88,7 +88,7 @@ def build_facts(people: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
         F.special_facts(keys, tables, params),
         F.pension_started(keys, tables),
         F.service_facts(keys, tables, params),
-        F.household_facts(keys, hukou, tables, params),
+        F.household_facts(keys, hukou, tables, params, employed=emp["employed"].to_numpy()),
         F.basis_ended(keys, tables, params),
     ]
     facts = pd.concat(parts, axis=1)
@@ -107,7 +107,7 @@ def evaluate(people: pd.DataFrame, tables, params: Parameters | None = None) -> 
     on = _label_date(people)
     reasons = params.reasons(on)
     f = build_facts(people, prepare_tables(tables), params).reset_index(drop=True)
-    c = Collector(reasons)
+    c = Collector(reasons, f)
     general = general_conditions(f, c)
     cats = categories(f, params, c)
     c.add("H_HOUSEHOLD_AREA", f["household_area_unknown"] & f["household_member"])
@@ -125,19 +125,20 @@ def _label_date(people: pd.DataFrame):
 
 def _summarise(people, long: pd.DataFrame, general: dict, cats: dict, order: list[str]) -> pd.DataFrame:
     n = len(people)
-    out = pd.DataFrame({"id_number": people["id_number"].to_numpy(), "eval_date": people["eval_date"].to_numpy()})
+    out = {"id_number": people["id_number"].to_numpy(), "eval_date": people["eval_date"].to_numpy()}
     for g, met in general.items():
         out[g] = np.asarray(met, dtype=bool)
-    out["general_ok"] = out[["G1", "G2", "G3", "G4"]].all(axis=1)
+    out["general_ok"] = out["G1"] & out["G2"] & out["G3"] & out["G4"]
     codes = sorted(cats)
     cat_matrix = np.column_stack([np.asarray(cats[k], dtype=bool) for k in codes]) if codes else np.zeros((n, 0))
-    out["categories"] = join_codes(cat_matrix, codes)
+    out["categories"] = join_codes(cat_matrix, codes, text=True)
     out["n_categories"] = cat_matrix.sum(axis=1)
-    out["exclusions"] = codes_by_row(long[long["kind"] == "exclusion"], n, order)
-    out["hints"] = codes_by_row(long[long["kind"] == "hint"], n, order)
-    out["eligible"] = out["general_ok"] & (out["exclusions"] == "") & (out["n_categories"] > 0)
-    out["outcome"] = np.where(out["eligible"], "candidate", np.where(out["n_categories"] > 0, "excluded", "no_category"))
-    return out
+    out["exclusions"] = codes_by_row(long[(long["kind"] == "exclusion").to_numpy()], n, order, text=True)
+    out["hints"] = codes_by_row(long[(long["kind"] == "hint").to_numpy()], n, order, text=True)
+    out["eligible"] = out["general_ok"] & (np.asarray(out["exclusions"] == "", dtype=bool)) & (out["n_categories"] > 0)
+    out["outcome"] = looked_up(["candidate", "excluded", "no_category"],
+                               np.where(out["eligible"], 0, np.where(out["n_categories"] > 0, 1, 2)))
+    return pd.DataFrame(out)
 
 
 def evaluate_exits(

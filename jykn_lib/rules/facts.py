@@ -18,6 +18,7 @@ from ..params import Parameters
 from ..retirement import retirement_dates
 
 EMPTY = pd.DataFrame()
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text dtype
 
 
 # --- person codes: every join of the engine is on integers --------------------------------------------------------
@@ -41,20 +42,25 @@ class Sources(dict):
     whole district. ``factorized(name, column)`` keeps the codes of a text column for every fact that tests it.
     """
 
-    def __init__(self, tables, universe: np.ndarray | None = None, odd: dict | None = None, households: bool = True):
+    def __init__(self, tables, universe: np.ndarray | None = None, odd: dict | None = None, households: bool = True,
+                 cut: dict | None = None):
         super().__init__()
         self._odd: dict[str, int] = {} if odd is None else odd  # codes of values that are not well-formed numbers
         self._factors: dict = {}
-        wanted = pd.Index(pd.unique(universe)) if universe is not None else None
+        wanted = pd.Index(universe) if universe is not None else None  # distinct codes
         for name, df in tables.items():
             if df is None:
+                continue
+            if cut and name in cut:  # already cut by the caller (户籍人口 by household)
+                self[name] = cut[name]
                 continue
             if "id_number" in df.columns and not _has_codes(df):
                 df = df.assign(_pid=self.codes(df["id_number"]))
             if universe is not None and "id_number" in df.columns and len(df):
-                keep = _positions(df["_pid"].to_numpy(), wanted, found_only=True)
-                if not keep.all():
-                    df = df.take(np.flatnonzero(keep))
+                keep = _rows_in(df["_pid"].to_numpy(), wanted)
+                if len(keep) < len(df):
+                    # the cut joins on codes: the text number is not copied (户籍人口 keeps it: its members become keys)
+                    df = (df if name == "hukou" else df.drop(columns="id_number")).take(keep)
             if households and name == "hukou" and "household_id" in df.columns and "_hid" not in df.columns:
                 df = df.assign(_hid=_factorize(df["household_id"]))
             self[name] = df
@@ -64,13 +70,17 @@ class Sources(dict):
         whole = cls(tables, households=False)  # codes for the tables that lack them (the reader's tables have them)
         universe = pd.unique(whole.codes(pd.Series(ids)))
         h = whole.get("hukou")
+        cut = {}
         if h is not None and len(h) and "household_id" in h.columns:
+            # 户籍人口 is read for the asked people's own rows and the rows of their households, nothing else: those
+            # rows, with each household's code (-1 for a blank 户号) from the one lookup that finds the households
             own = code_in(h["_pid"].to_numpy(), universe)
-            households = h["household_id"][own].dropna()
-            if len(households):
-                members = isin(h["household_id"], households)
-                universe = pd.unique(np.concatenate([universe, h["_pid"].to_numpy()[members]]))
-        return cls(whole, universe, whole._odd)
+            hid = _household_codes(h["household_id"], own)
+            members = hid >= 0
+            rows = np.flatnonzero(own | members)
+            universe = pd.unique(np.concatenate([universe, h["_pid"].to_numpy()[members]]))
+            cut["hukou"] = h.take(rows).assign(_hid=hid[rows])
+        return cls(whole, universe, whole._odd, cut=cut)
 
     def codes(self, values) -> np.ndarray:
         codes, ok = idcard.numeric_codes(_arrow_strings(values))
@@ -99,6 +109,16 @@ def _factorize(values: pd.Series) -> np.ndarray:
     return pd.factorize(values.astype(object), use_na_sentinel=True)[0]
 
 
+def _household_codes(household_id: pd.Series, own: np.ndarray) -> np.ndarray:
+    """Per row: the code of its 户号 among the 户号 of the ``own`` rows, -1 for another household or a blank one."""
+    households = household_id[own].dropna()
+    if not len(households):
+        return np.full(len(household_id), -1, dtype=np.int64)
+    hay = pc.unique(_arrow_strings(households).cast(pa.string()))
+    at = pc.index_in(_arrow_strings(household_id).cast(pa.string()), value_set=hay)
+    return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def person_codes(keys: pd.DataFrame, tables) -> np.ndarray:
     """The keys' person codes (their ``_pid`` column if present, else looked up in the tables' codes)."""
     if "_pid" in keys.columns:
@@ -113,9 +133,11 @@ def _table(tables, name: str, columns: list[str]) -> pd.DataFrame:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         out["_pid"] = pd.Series(dtype=np.int64)
         return out
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        df = df.assign(**{c: pd.NA for c in missing})
+    missing = [c for c in columns if c not in df.columns and not (c == "id_number" and _has_codes(df))]
+    if missing:  # blank columns added once per evaluation (社保缴费 is long, and read twice)
+        source = df
+        df = (tables.derived(name, ("blank", tuple(missing)), lambda: source.assign(**{c: pd.NA for c in missing}))
+              if isinstance(tables, Sources) else df.assign(**{c: pd.NA for c in missing}))
     if not _has_codes(df) and "id_number" in df.columns:
         df = df.assign(_pid=Sources({}).codes(df["id_number"]))
     return df
@@ -131,6 +153,10 @@ def _in_values(tables, name: str, table: pd.DataFrame, column: str, values) -> n
 
 
 def _dates(series: pd.Series) -> pd.Series:
+    if series.dtype == object and len(series) > 1 and series.isna().all():
+        # a blank column (a field the source lacks): nothing to parse (pandas would look at every blank in turn)
+        kind = pd.to_datetime(series.iloc[:1], errors="coerce").dtype
+        return pd.Series(np.full(len(series), np.datetime64("NaT"), dtype=kind), index=series.index, name=series.name)
     return pd.to_datetime(series, errors="coerce")
 
 
@@ -146,21 +172,41 @@ def isin(values: pd.Series, wanted) -> np.ndarray:
     return out.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _positions(codes: np.ndarray, index: pd.Index, found_only: bool = False) -> np.ndarray:
-    """``index.get_indexer(codes)`` (-1 where absent), or with ``found_only`` whether each code is there. A person's
-    rows are usually together (社保缴费: one row per month), so a long column is looked up one run of equal codes at a
-    time."""
+def _run_starts(codes: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal codes starts, for a long column made of few runs (else None). A person's rows are
+    usually together (社保缴费: one row per month), so a long column is looked up one run at a time."""
     n = len(codes)
-    if n >= 4096:
-        head = np.empty(n, dtype=bool)
-        head[0] = True
-        np.not_equal(codes[1:], codes[:-1], out=head[1:])
-        starts = np.flatnonzero(head)
-        if 2 * len(starts) < n:
-            at = index.get_indexer(codes[starts])
-            return np.repeat(at >= 0 if found_only else at, np.diff(np.append(starts, n)))
+    if n < 4096:
+        return None
+    head = np.empty(n, dtype=bool)
+    head[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=head[1:])
+    starts = np.flatnonzero(head)
+    return starts if 2 * len(starts) < n else None
+
+
+def _positions(codes: np.ndarray, index: pd.Index, found_only: bool = False) -> np.ndarray:
+    """``index.get_indexer(codes)`` (-1 where absent), or with ``found_only`` whether each code is there."""
+    starts = _run_starts(codes)
+    if starts is not None:
+        at = index.get_indexer(codes[starts])
+        return np.repeat(at >= 0 if found_only else at, np.diff(np.append(starts, len(codes))))
     at = index.get_indexer(codes)
     return at >= 0 if found_only else at
+
+
+def _rows_in(codes: np.ndarray, index: pd.Index) -> np.ndarray:
+    """Positions of the rows whose code is in ``index``, in order (from the runs when there are few: no per-row mask
+    of a long table)."""
+    starts = _run_starts(codes)
+    if starts is None:
+        return np.flatnonzero(index.get_indexer(codes) >= 0)
+    found = index.get_indexer(codes[starts]) >= 0
+    lengths = np.diff(np.append(starts, len(codes)))[found]
+    first = starts[found]
+    # run k covers first[k] … first[k] + lengths[k] - 1
+    offset = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+    return offset + np.arange(int(lengths.sum()))
 
 
 def code_in(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -185,8 +231,12 @@ def _key_index(kc: np.ndarray) -> pd.Index:
 def _pairs(keys: pd.DataFrame, table: pd.DataFrame, tables=None) -> tuple[np.ndarray, np.ndarray]:
     """(key position, table row position) of every pair of a key and a table row of the same person, in table order
     and, for one table row, in key order."""
+    return _pairs_of(keys, table["_pid"].to_numpy(dtype=np.int64), tables)
+
+
+def _pairs_of(keys: pd.DataFrame, tc: np.ndarray, tables=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pairs` for table rows given by their person codes ``tc``."""
     kc = person_codes(keys, tables)
-    tc = table["_pid"].to_numpy(dtype=np.int64)
     index = _key_index(kc)
     if index.is_unique:  # one key per person (the usual case): a key's position is its index position
         pos = _positions(tc, index) if len(tc) and len(kc) else np.full(len(tc), -1)
@@ -210,14 +260,24 @@ def _join(keys: pd.DataFrame, table: pd.DataFrame, columns: list[str], tables=No
     ``eval_date`` attached (every pair of a key and a table row of the same person; ``_order`` is the table row's
     position, file order)."""
     k_idx, t_idx = _pairs(keys, table, tables)
-    out = pd.DataFrame({"row": keys["row"].to_numpy()[k_idx]})
+    out = {"row": keys["row"].to_numpy()[k_idx]}
     if with_id:
         out["id_number"] = keys["id_number"].to_numpy()[k_idx]
     out["eval_date"] = keys["eval_date"].to_numpy()[k_idx]
     for c in columns:
         out[c] = table[c].take(t_idx).reset_index(drop=True)
     out["_order"] = t_idx
-    return out
+    return pd.DataFrame(out)  # built at once (a column added to a frame costs a copy of its column index)
+
+
+def _last_per_row(j: pd.DataFrame, order: list[str] | None = None, **sort) -> pd.DataFrame:
+    """The last pair of each key, pairs sorted stably by ``order`` (as they are without it); when every key has one
+    pair there is nothing to choose, and the pairs are returned as they are."""
+    if not j["row"].duplicated().any():
+        return j
+    if order:
+        j = j.sort_values(order, kind="stable", **sort)
+    return j.drop_duplicates("row", keep="last")
 
 
 def _any_at(n: int, k_idx: np.ndarray, mask) -> np.ndarray:
@@ -245,25 +305,25 @@ def _scalar_per_row(params: Parameters, name: str, dates: pd.Series) -> np.ndarr
 
 def person_facts(keys: pd.DataFrame, women_base: pd.Series | None, params: Parameters) -> pd.DataFrame:
     """Birth date, sex, age, retirement date and working age on the evaluation date."""
+    return pd.DataFrame(_person(keys, women_base, params), index=keys["row"].to_numpy())
+
+
+def _person(keys: pd.DataFrame, women_base: pd.Series | None, params: Parameters) -> dict[str, np.ndarray]:
+    """The columns of :func:`person_facts`, as arrays (a household member needs only ``working_age``)."""
     birth, sex = birth_and_sex(keys)
-    out = pd.DataFrame(index=keys["row"].to_numpy())
     d = keys["eval_date"].to_numpy()
-    out["birth_date"] = birth
-    out["sex"] = sex
-    out["age"] = age_on(out["birth_date"], d)
+    age = age_on(birth, d)
     base = (
         pd.to_numeric(pd.Series(women_base).reset_index(drop=True), errors="coerce").to_numpy(dtype=float)
         if women_base is not None
         else np.full(len(keys), np.nan)
     )
-    out["women_base_given"] = ~np.isnan(base)
-    out["women_base"] = base
-    out["retirement_date"] = retirement_dates(out["birth_date"], out["sex"], base, d, params)
-    min_age = _scalar_per_row(params, "rules.general.working_age_min", keys["eval_date"])
-    out["under_age"] = out["age"].to_numpy() < min_age
-    out["retired"] = d.astype("datetime64[D]") >= out["retirement_date"].to_numpy().astype("datetime64[D]")
-    out["working_age"] = ~out["under_age"] & ~out["retired"] & out["birth_date"].notna()
-    return out
+    retirement = retirement_dates(birth, sex, base, d, params)
+    under_age = age < _scalar_per_row(params, "rules.general.working_age_min", keys["eval_date"])
+    retired = d.astype("datetime64[D]") >= retirement.astype("datetime64[D]")
+    return {"birth_date": birth, "sex": sex, "age": age, "women_base_given": ~np.isnan(base), "women_base": base,
+            "retirement_date": retirement, "under_age": under_age, "retired": retired,
+            "working_age": ~under_age & ~retired & ~np.isnat(birth)}
 
 
 _CHECK_VALUES = np.array([1, 0, 10, 9, 8, 7, 6, 5, 4, 3, 2], dtype=np.int64)  # idcard.CHECK_CHARS as code digits
@@ -287,7 +347,7 @@ def birth_and_sex(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         good = (coded & np.isin(body // 10 ** 15, _PROVINCES) & ~np.isnat(births)
                 & (births >= np.datetime64(idcard.EARLIEST_BIRTH)) & (_CHECK_VALUES[weighted % 11] == check))
     birth = np.where(good, births, np.datetime64("NaT")).astype("datetime64[ns]")
-    sex = np.where(good, np.where(body % 2 == 1, "男", "女"), None).astype(object)
+    sex = np.array(["女", "男", None], dtype=object)[np.where(good, body % 2, 2)]
     if not coded.all():
         rest = np.flatnonzero(~coded)
         parsed = idcard.parse_ids(keys["id_number"].iloc[rest].reset_index(drop=True))
@@ -311,7 +371,7 @@ def registration_facts(keys: pd.DataFrame, tables, params: Parameters, lean: boo
     if not lean:
         j["cancel_date"] = _dates(j["cancel_date"])
     j = j[j["reg_date"] <= j["eval_date"]]
-    j = j.sort_values(["row", "reg_date", "_order"], kind="stable").drop_duplicates("row", keep="last")
+    j = _last_per_row(j, ["row", "reg_date", "_order"])
     out = pd.DataFrame(index=keys["row"].to_numpy())
     j = j.set_index("row")
     if lean:
@@ -350,7 +410,7 @@ def hukou_status_on(status: pd.Series, change_date: pd.Series, on: pd.Series) ->
 def hukou_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
     cols = ["household_id", "area_type", "town", "village", "hukou_status", "change_date"]
     t = _table(tables, "hukou", ["id_number", *cols])
-    j = _join(keys, t, cols, tables, with_id=False).drop_duplicates("row", keep="last").set_index("row")
+    j = _last_per_row(_join(keys, t, cols, tables, with_id=False)).set_index("row")
     out = pd.DataFrame(index=keys["row"].to_numpy())
     out["hukou_found"] = out.index.isin(j.index)
     j = j[cols].reindex(out.index)  # one row lookup for every column
@@ -482,6 +542,18 @@ def _span_text(first: pd.Series, last: pd.Series) -> pd.Series:
     return a.where(first == last, a + "–" + b).where(first.notna())
 
 
+def _reachable(months: np.ndarray, typed: np.ndarray, key_month: np.ndarray, lookback: np.ndarray,
+               reg_month: np.ndarray | None) -> np.ndarray:
+    """Positions of the contribution rows of a tested type whose month lies between the earliest month any key looks
+    at (its window start, or the month after its registration) and the latest evaluation month."""
+    if len(key_month) == 0 or len(months) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = int((key_month - lookback).min())
+    if reg_month is not None and (reg_month >= 0).any():
+        lo = min(lo, int(reg_month[reg_month >= 0].min()) + 1)
+    return np.flatnonzero(typed & (months >= lo) & (months <= int(key_month.max())))
+
+
 # --- employment evidence ----------------------------------------------------------------------------------------------
 
 
@@ -503,17 +575,26 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
 
     # 社保缴费 has a row per person and month: tested per table row, then per pair with the key's months (numpy)
     t = _table(tables, "contributions", ["id_number", "period", "contrib_type", "employer"])
-    k_idx, t_idx = _pairs(keys, t, tables)
+
     def period_months():
         values = pd.to_numeric(t["period"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        return values, _period_months(values)
+        code, distinct = pd.factorize(values, use_na_sentinel=False)  # a few dozen months over millions of rows
+        return values, _period_months(np.asarray(distinct, dtype=float))[code]
 
     all_periods, all_months = (tables.derived("contributions", "period", period_months) if isinstance(tables, Sources)
                                and tables.get("contributions") is not None else period_months())
+    key_month = month_index(dates)
+    all_unit = _in_values(tables, "contributions", t, "contrib_type", unit_types)
+    all_weak = None if lean else _in_values(tables, "contributions", t, "contrib_type", weak_types)
+    # only the rows some key's window (or C07 check) can reach are paired with the keys: a superset, tested exactly below
+    rows = _reachable(all_months, all_unit if lean else all_unit | all_weak, key_month, np.asarray(lookback),
+                      None if lean or reg_month is None else reg_month.to_numpy())
+    k_idx, sub = _pairs_of(keys, t["_pid"].to_numpy(dtype=np.int64)[rows], tables)
+    t_idx = rows[sub]
     periods, p = all_periods[t_idx], all_months[t_idx]
-    eval_month = month_index(dates)[k_idx]
+    eval_month = key_month[k_idx]
     in_window = (p <= eval_month) & (p >= eval_month - np.asarray(lookback)[k_idx])
-    unit = _in_values(tables, "contributions", t, "contrib_type", unit_types)[t_idx]
+    unit = all_unit[t_idx]
     unit_window = unit & in_window
     out["emp_unit"] = _any_at(n, k_idx, unit_window)
     if not lean:
@@ -523,12 +604,13 @@ def employment_facts(keys: pd.DataFrame, tables, params: Parameters, reg_month: 
         last = pd.Series(g.max().reindex(range(n)).to_numpy(), index=index).astype("Int64")
         out["emp_unit_periods"] = _span_text(first, last)
         # the employer of the latest such month (the last row of the file among equal months)
-        named = unit_window & t["employer"].notna().to_numpy()[t_idx]
+        named = unit_window.copy()
+        named[named] = t["employer"].take(t_idx[named]).notna().to_numpy()
         rank = pd.Series(periods[named] * (len(t) + 1) + t_idx[named]).groupby(k_idx[named]).max()
         rows = (rank.to_numpy() % (len(t) + 1)).astype(np.int64)
         employer = t["employer"].take(rows).set_axis(index[rank.index.to_numpy()])
         out["emp_unit_employer"] = employer.reindex(index)
-        weak = _in_values(tables, "contributions", t, "contrib_type", weak_types)[t_idx]
+        weak = all_weak[t_idx]
         out["flex"] = _any_at(n, k_idx, weak & in_window)
         if reg_month is not None:
             rm = reg_month.to_numpy()[k_idx]
@@ -584,8 +666,7 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
     j["_rec"] = _dates(j["recognised_date"])
     j["_made"] = (j["_rec"] <= j["eval_date"]).astype(int)
     j["_active"] = (j["status"] == "有效").fillna(False).astype(int)
-    j = j.sort_values(["row", "_made", "_rec", "_active", "_order"], kind="stable", na_position="first")
-    j = j.drop_duplicates("row", keep="last").set_index("row")
+    j = _last_per_row(j, ["row", "_made", "_rec", "_active", "_order"], na_position="first").set_index("row")
     index = keys["row"].to_numpy()
     out = pd.DataFrame(index=index)
     d = pd.Series(keys["eval_date"].to_numpy(), index=index)
@@ -612,21 +693,38 @@ def ledger_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame
 # --- households -------------------------------------------------------------------------------------------------------
 
 
-def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, params: Parameters) -> pd.DataFrame:
-    """Household size and whether a checked member (or another member) has employment evidence, per docs/rules.md §0."""
+def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, params: Parameters,
+                    employed: pd.Series | None = None) -> pd.DataFrame:
+    """Household size and whether a checked member (or another member) has employment evidence, per docs/rules.md §0.
+    ``employed``: the keys' own ``employed`` fact, if known (an asked person's is then not computed again)."""
     index = keys["row"].to_numpy()
-    out = pd.DataFrame(index=index)
-    out["household_size"] = 0
-    out["household_checked_employed"] = False
-    out["household_other_employed"] = False
-    out["household_poverty"] = False
-    out["household_member"] = False
-    out["household_area_type"] = person_hukou["hukou_area_type"].to_numpy()
-    out["household_area_unknown"] = False
+    n_keys = len(index)
+    cols = {"household_size": np.zeros(n_keys, dtype=np.int64),
+            **{name: np.zeros(n_keys, dtype=bool) for name in ("household_checked_employed", "household_other_employed",
+                                                               "household_poverty", "household_member")}}
+    area_type, unknown_area = None, np.zeros(n_keys, dtype=bool)
+
+    def frame() -> pd.DataFrame:  # the columns filled in numpy, then the frame at once
+        out = pd.DataFrame(cols, index=index)
+        own = person_hukou["hukou_area_type"]
+        # text (some of it given) stays text: the households' values put in place in Arrow, no Python string per row
+        if area_type is not None and own.dtype == _TEXT and own.notna().any():
+            values = pa.array(area_type, type=pa.large_string(), from_pandas=True)
+            positions = np.arange(n_keys, dtype=np.int64)
+            positions[asked_pos] = n_keys + np.arange(len(asked_pos))
+            both = pa.concat_arrays([own.array._pa_array.combine_chunks().cast(pa.large_string()), values])
+            out["household_area_type"] = pd.array(both.take(pa.array(positions)), dtype=_TEXT)
+        else:
+            out["household_area_type"] = own.to_numpy()
+            if area_type is not None:
+                out.iloc[asked_pos, out.columns.get_loc("household_area_type")] = area_type
+        out["household_area_unknown"] = unknown_area
+        return out
+
     hh = person_hukou["hukou_household_id"]
     have = hh.notna().to_numpy()
     if not have.any():
-        return out
+        return frame()
     member_statuses = _param(params, "rules.categories.household_member_statuses", keys["eval_date"])
     t = _table(tables, "hukou", ["id_number", "household_id", "hukou_status", "change_date", "area_type", "relation"])
     if "_hid" not in t.columns:
@@ -640,8 +738,8 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     member_rows = np.flatnonzero(code_in(hid, asked_hid))
     members = t.take(member_rows)[["_hid", "household_id", "area_type", "relation"]]
     area, unknown = household_area(members, params, keys["eval_date"], by="_hid")
-    out.iloc[asked_pos, out.columns.get_loc("household_area_type")] = pd.Series(asked_hid).map(area).to_numpy()
-    out.iloc[asked_pos, out.columns.get_loc("household_area_unknown")] = np.isin(asked_hid, list(unknown))
+    area_type = pd.Series(asked_hid).map(area).to_numpy()
+    unknown_area[asked_pos] = np.isin(asked_hid, list(unknown))
     # every (asked person, member) pair: the members of a household are its rows, in file order
     m_order = member_rows[np.argsort(hid[member_rows], kind="stable")]
     m_hid = hid[m_order]
@@ -659,37 +757,50 @@ def household_facts(keys: pd.DataFrame, person_hukou: pd.DataFrame, tables, para
     keep = np.where(later, "正常" in list(member_statuses), status_in)
     pair_a, pair_t, on = pair_a[keep], pair_t[keep], on[keep]
     if len(pair_a) == 0:
-        return out
+        return frame()
     # the facts of each member on each evaluation date asked: once per (member, date)
     m_pid = t["_pid"].to_numpy()[pair_t]
-    pid_code, _ = pd.factorize(m_pid)
+    pid_code, pids = pd.factorize(m_pid)
     date_code, dates_seen = pd.factorize(on)
-    ucodes, uniq = pd.factorize(pid_code * len(dates_seen) + date_code)
-    first = np.zeros(len(uniq), dtype=np.int64)
+    if len(dates_seen) == 1:  # one date (a screening): the members are the (member, date) pairs, in the same order
+        ucodes, n_unique = pid_code, len(pids)
+    else:
+        ucodes, uniq = pd.factorize(pid_code * len(dates_seen) + date_code)
+        n_unique = len(uniq)
+    first = np.zeros(n_unique, dtype=np.int64)
     first[ucodes[::-1]] = np.arange(len(ucodes))[::-1]  # the first pair of each (member, date)
-    mkeys = pd.DataFrame({"row": np.arange(len(uniq)), "id_number": t["id_number"].take(pair_t[first]).to_numpy(),
+    member_ids = t["id_number"].take(pair_t[first])
+    mkeys = pd.DataFrame({"row": np.arange(n_unique),
+                          "id_number": member_ids.array if member_ids.dtype == _TEXT else member_ids.to_numpy(),
                           "eval_date": on[first], "_pid": m_pid[first]})
-    # only a member with some employment evidence can be employed, and only an employed member's checks matter
-    employed = _subset(mkeys, _evidence_listed(mkeys, tables),
-                       lambda k: employment_facts(k, tables, params, lean=True)["employed"])
+    is_self = m_pid == self_pid[pair_a]
+    # only a member with some employment evidence can be employed, and only an employed member's checks matter;
+    # an asked person's own employment on their date is known already when ``employed`` is given
+    known = np.zeros(n_unique, dtype=bool)
+    if employed is not None:
+        own = np.flatnonzero(is_self)
+        known[ucodes[own]] = True
+        own_employed = np.zeros(n_unique, dtype=bool)
+        own_employed[ucodes[own]] = np.asarray(employed, dtype=bool)[asked_pos[pair_a[own]]]
+    lean = _subset(mkeys, _evidence_listed(mkeys, tables) & ~known,
+                   lambda k: employment_facts(k, tables, params, lean=True)["employed"])
+    employed = lean | own_employed if employed is not None else lean
 
     def checked_member(k: pd.DataFrame) -> pd.Series:  # of working age, able and willing (docs/rules.md §0)
         reg = registration_facts(k, tables, params, lean=True)
-        return person_facts(k, None, params)["working_age"] & ~reg["no_ability"] & ~reg["not_willing"]
+        return _person(k, None, params)["working_age"] & ~reg["no_ability"].to_numpy() & ~reg["not_willing"].to_numpy()
 
     checked = _subset(mkeys, employed, checked_member)
     checked, employed = checked[ucodes], employed[ucodes]
     poverty = listed(mkeys, tables, "poverty").to_numpy()[ucodes]
-    is_self = m_pid == self_pid[pair_a]
     n = len(asked_pos)
-    size = np.bincount(pair_a, minlength=n)
-    found = size > 0
-    cols = {"household_size": size, "household_checked_employed": _any_at(n, pair_a, checked & employed),
-            "household_other_employed": _any_at(n, pair_a, ~is_self & employed),
-            "household_poverty": _any_at(n, pair_a, poverty), "household_member": _any_at(n, pair_a, is_self)}
-    for name, values in cols.items():
-        out.iloc[asked_pos[found], out.columns.get_loc(name)] = values[found]
-    return out
+    found = {"household_size": np.bincount(pair_a, minlength=n),
+             "household_checked_employed": _any_at(n, pair_a, checked & employed),
+             "household_other_employed": _any_at(n, pair_a, ~is_self & employed),
+             "household_poverty": _any_at(n, pair_a, poverty), "household_member": _any_at(n, pair_a, is_self)}
+    for name, values in found.items():
+        cols[name][asked_pos] = values
+    return frame()
 
 
 def _subset(keys: pd.DataFrame, mask: np.ndarray, fact) -> np.ndarray:
@@ -710,7 +821,9 @@ def _evidence_listed(keys: pd.DataFrame, tables) -> np.ndarray:
     seen = np.zeros(len(people), dtype=bool)
     for name in EVIDENCE_SOURCES:  # the long tables are looked up in the keys, not the other way round
         t = _table(tables, name, ["id_number"])
-        at = _positions(t["_pid"].to_numpy(), people) if len(t) else np.zeros(0, dtype=np.int64)
+        codes = t["_pid"].to_numpy()
+        starts = _run_starts(codes)  # who is listed, not which rows: one code per run of equal codes is enough
+        at = people.get_indexer(codes if starts is None else codes[starts])
         seen[at[at >= 0]] = True
     return seen[people.get_indexer(kc)]
 
@@ -745,7 +858,12 @@ def service_facts(keys: pd.DataFrame, tables, params: Parameters) -> pd.DataFram
     j = j[j["service_date"] <= j["eval_date"]]
     window = _scalar_per_row(params, "rules.exits.e4_refusal_window_months", dates)
     k = pd.DataFrame({"row": index, "_start": add_months(dates, -window.astype(np.int64))})
-    j = j.merge(k, on="row", how="left")
+    rows = pd.Index(index)
+    if rows.is_unique:  # each pair's window start looked up by position (what the merge gives, without one)
+        j = j.reset_index(drop=True)
+        j["_start"] = k["_start"].to_numpy()[rows.get_indexer(j["row"].to_numpy())]
+    else:
+        j = j.merge(k, on="row", how="left")
     refusals = _param(params, "rules.exits.refusal_results", dates)
     contacts = _param(params, "rules.exits.contact_results", dates)
     self_methods = _param(params, "rules.exits.self_contact_methods", dates)
