@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from .idcard import make_id
-from .params import load_yaml, params_dir
+from .params import BASE_LOADER, load_yaml, params_dir
 
 COLUMN_TYPES = {"id", "text", "phone", "date", "period", "enum", "bool", "int_enum", "town", "categories",
                 "exit_reason", "list"}
@@ -125,7 +125,7 @@ _HEADER_STRIP = re.compile(r"[\s*＊※()（）\[\]【】:：]+|必填|选填")
 def read_plain_yaml(path: Path) -> dict[str, tuple[str, ...]]:
     """A mapping of words to lists of words, all read as text (BaseLoader): YAML 1.1 would read YES/No/on as
     booleans and lose those words."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=BASE_LOADER) or {}
     return {str(k): tuple(str(x) for x in (v or ())) for k, v in data.items()}
 
 

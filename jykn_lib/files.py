@@ -121,6 +121,16 @@ def atomic_json(path: str | os.PathLike, payload: Any, *, personal: bool, defaul
     return atomic_write(path, text, personal=personal)
 
 
+# The runner hashes every input once per batch (run_manifest.json) and hands the digests to its kernels in this file,
+# with each file's size, modification time and inode: the parse cache does not hash a file whose stat still matches.
+DIGESTS_ENV = "JYKN_INPUT_DIGESTS"
+
+
+def file_stamp(path: str | os.PathLike) -> list[int]:
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     """The SHA-256 of a file's bytes, read in blocks (the run manifest's hashes, the parse cache's keys)."""
     h = hashlib.sha256()

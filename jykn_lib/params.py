@@ -263,7 +263,13 @@ INDEX_KEYS = ("description", "reference", "note")
 INDEX_FILE = "index.yaml"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (the wheels are): several times faster than the pure-Python one,
+# and every notebook run reads the whole parameter folder and the contract
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+BASE_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+class _UniqueKeyLoader(SAFE_LOADER):
     """SafeLoader that refuses a key written twice in one mapping: plain YAML keeps the last and drops the others."""
 
 
@@ -441,4 +447,4 @@ def _load_cached(root_str: str) -> Parameters:
 def load_yaml(relative: str, root: Path | str | None = None) -> Any:
     """Read a configuration YAML under ``params/`` (district, contract, demo …)."""
     path = (Path(root) if root else params_dir()) / relative
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)

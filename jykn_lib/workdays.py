@@ -31,7 +31,7 @@ import numpy as np
 import yaml
 
 from jykn_lib.dates import to_date, to_day_array
-from jykn_lib.params import ParameterError, load_parameters, params_dir
+from jykn_lib.params import SAFE_LOADER, ParameterError, load_parameters, params_dir
 from jykn_lib.periods import Quarter, first_month_end
 
 ONE_DAY = dt.timedelta(days=1)
@@ -108,7 +108,7 @@ def read_year_file(path: Path, year: int) -> tuple[set[dt.date], set[dt.date]]:
         return CalendarFileError(f"{where}：{msg}（格式见 params/calendar/README.md）")
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: an impossible date such as 2027-13-03
         raise fail(f"不是有效的 YAML，或含有不存在的日期：{exc}") from None
     if not isinstance(raw, dict):

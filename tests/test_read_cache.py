@@ -156,6 +156,33 @@ def test_a_source_with_a_refused_file_is_read_file_by_file_and_the_others_whole(
     assert_same(read_folder(data), ds)
 
 
+def test_the_runners_digests_spare_hashing_while_a_file_is_unchanged(tmp_path, monkeypatch):
+    import os
+
+    from jykn_lib.files import DIGESTS_ENV, sha256_file
+    from jykn_lib.runner.manifest import input_files, write_digests
+
+    data = _folder(tmp_path)
+    digests: dict = {}
+    listed = input_files(data, digests)  # what the runner does once per batch
+    assert {d["sha256"] for d in digests.values()} == {e["sha256"] for e in listed}
+    (tmp_path / "q" / ".jykn").mkdir(parents=True)
+    written = write_digests(tmp_path / "q", digests)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    monkeypatch.setenv(DIGESTS_ENV, str(written))
+    cache = C.ReadCache.for_outputs(tmp_path / "out")
+    hashed = []
+    monkeypatch.setattr(C, "sha256_file", lambda p: hashed.append(p) or sha256_file(p))
+    assert_same(read_folder(data), read_folder(data, cache=cache))
+    assert hashed == []  # every key from the runner's digests
+    victim = sorted(data.iterdir())[0]
+    body = victim.read_bytes()
+    victim.write_bytes(body[::-1])  # same size, other bytes, a new modification time: hashed again
+    os.utime(victim, ns=(victim.stat().st_atime_ns, victim.stat().st_mtime_ns + 1_000_000))
+    assert cache.digest(victim) == sha256_file(victim) != digests[os.path.abspath(victim)]["sha256"]
+    assert hashed == [victim]
+
+
 def test_a_changed_file_is_parsed_again_and_only_that_file(tmp_path):
     data = _folder(tmp_path)
     cache_dir = tmp_path / "cache"

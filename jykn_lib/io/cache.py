@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..files import PERSONAL_MODE, sha256_file
+from ..files import DIGESTS_ENV, PERSONAL_MODE, file_stamp, sha256_file
 from ..params import params_dir
 
 FORMAT = 2  # the entry layout; raise it when what an entry holds changes
@@ -58,6 +58,18 @@ LOCK_WAIT_SECONDS = 1800
 READER_MODULES = ("io/reader.py", "io/cells.py", "io/engines.py", "io/schema.py", "io/problems.py", "io/cache.py",
                   "contract.py", "idcard.py", "dates.py")
 ENGINES = ("pandas", "pyarrow", "numpy", "python-calamine", "xlrd", "pandera")
+
+
+def known_digests() -> dict[str, tuple[list[int], str]]:
+    """The runner's digests of this batch's inputs (absolute path → (stamp, sha256)); empty outside a batch."""
+    name = os.environ.get(DIGESTS_ENV, "")
+    if not name:
+        return {}
+    try:
+        raw = json.loads(Path(name).read_text(encoding="utf-8"))
+        return {str(p): (list(v["stamp"]), str(v["sha256"])) for p, v in raw.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def cache_root(out_root: Path) -> Path:
@@ -125,8 +137,9 @@ class ReadCache:
     """Entries under ``root/read/<key>/`` (one file) and ``root/merged/<key>/`` (one source's files merged).
     Unwritable folders are not an error: the file is then parsed as usual."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, digests: dict[str, tuple[list[int], str]] | None = None):
         self.root = Path(root)
+        self.digests = digests or {}
         self.hits = 0
         self.misses = 0
         self.merged_hits = 0
@@ -135,11 +148,18 @@ class ReadCache:
 
     @classmethod
     def for_outputs(cls, out_root: Path) -> ReadCache | None:
-        return cls(cache_root(out_root)) if enabled() else None
+        return cls(cache_root(out_root), known_digests()) if enabled() else None
+
+    def digest(self, path: Path) -> str:
+        """The file's SHA-256: the runner's, when the file's size, time and inode are still those it hashed."""
+        known = self.digests.get(os.path.abspath(path))
+        if known is not None and known[0] == file_stamp(path):
+            return known[1]
+        return sha256_file(path)
 
     def key(self, source: str, path: Path, rel: str, as_of, params: str | None = None) -> str:
         """``params``: the parameter folder's fingerprint, when the caller computed it once for many files."""
-        parts = [sha256_file(path), source, rel, str(as_of), params or params_fingerprint(), reader_fingerprint()]
+        parts = [self.digest(path), source, rel, str(as_of), params or params_fingerprint(), reader_fingerprint()]
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
     @staticmethod

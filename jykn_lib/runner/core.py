@@ -14,12 +14,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jykn_lib.files import OutputError, atomic_write
+from jykn_lib.files import DIGESTS_ENV, OutputError, atomic_write
 from jykn_lib.runner import outputs as runfiles
 from jykn_lib.runner.execute import RunResult, blocked_result, run_plan, stamp
 from jykn_lib.runner.index import write_index, write_leaders
 from jykn_lib.runner.lock import LockBusy, QuarterLock
-from jykn_lib.runner.manifest import DONE, INTERRUPTED, MANIFEST_NAME, RUNNING, build_manifest, input_files, write_json
+from jykn_lib.runner.manifest import (
+    DONE,
+    INTERRUPTED,
+    MANIFEST_NAME,
+    RUNNING,
+    build_manifest,
+    input_files,
+    write_digests,
+    write_json,
+)
 from jykn_lib.runner.plan import WORK_DIR_NAME, RunError, RunRequest, build_plan
 from jykn_lib.runner.procs import Interrupted, interrupt_signals, signals_ignored
 
@@ -126,7 +135,9 @@ def _run_locked(request: RunRequest, progress: bool | None, notes: list[str]) ->
     started = time.time()
     specs = build_plan(request)
     runfiles.reset(runfiles.run_files(s) for s in specs)
-    inputs = input_files(request.data_dir)  # hashed before the runs: what they read
+    digests: dict = {}
+    inputs = input_files(request.data_dir, digests)  # hashed before the runs: what they read
+    digest_file = write_digests(request.quarter_dir, digests)  # the kernels' parse cache need not hash them again
     paths = _pages(request)
     waiting = [blocked_result(s, "等待或正在运行") for s in specs]
     for r in waiting:
@@ -147,7 +158,7 @@ def _run_locked(request: RunRequest, progress: bool | None, notes: list[str]) ->
                 kernel=request.kernel,
                 timeout=request.timeout,
                 progress=progress,
-                env=request.kernel_env(),
+                env={**request.kernel_env(), DIGESTS_ENV: str(digest_file) if digest_file else None},
             )
         except Interrupted as exc:  # before the pool started (or right after it ended): record what is known
             interrupted = exc

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-from jykn_lib.files import atomic_json, sha256_file
+from jykn_lib.files import atomic_json, file_stamp, sha256_file
 from jykn_lib.runner.execute import RunResult, mask_personal, sanitize
 from jykn_lib.runner.plan import WORK_DIR_NAME, RunRequest
 
@@ -40,20 +40,34 @@ def rel(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def input_files(data_dir: Path) -> list[dict[str, Any]]:
+def input_files(data_dir: Path, digests: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every file directly in the data folder (subfolders are ignored by the readers, so by the manifest too). A file
-    that cannot be read (a dangling link, no permission) is listed with the reason instead of a hash."""
+    that cannot be read (a dangling link, no permission) is listed with the reason instead of a hash. ``digests``:
+    filled with absolute path → stamp and sha256, for the kernels' parse cache (a file that changed while it was
+    hashed is left out)."""
     out = []
     for p in sorted(data_dir.iterdir(), key=lambda p: p.name):
         if not (p.is_file() or (p.is_symlink() and not p.is_dir())):
             continue
         entry: dict[str, Any] = {"name": mask_personal(p.name)}
         try:
-            entry |= {"size": p.stat().st_size, "sha256": sha256_file(p)}
+            before = file_stamp(p)
+            entry |= {"size": before[0], "sha256": sha256_file(p)}
+            if digests is not None and file_stamp(p) == before:
+                digests[os.path.abspath(p)] = {"stamp": before, "sha256": entry["sha256"]}
         except OSError as exc:
             entry["error"] = unreadable_reason(p, exc)
         out.append(entry)
     return out
+
+
+def write_digests(quarter_dir: Path, digests: dict[str, Any]) -> Path | None:
+    """The inputs' digests for this batch's kernels (``<quarter>/.jykn/input_digests.json``, owner only); None when it
+    cannot be written (each kernel then hashes for itself)."""
+    try:
+        return atomic_json(quarter_dir / WORK_DIR_NAME / "input_digests.json", digests, personal=True)
+    except OSError:
+        return None
 
 
 def unreadable_reason(path: Path, exc: OSError) -> str:

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jykn_lib.dates import to_date
-from jykn_lib.params import DATA_ROOT, REPO_ROOT, params_dir
+from jykn_lib.params import DATA_ROOT, REPO_ROOT, SAFE_LOADER, params_dir
 
 DISTRICT = "全区"  # the town value of a district-wide run
 DISTRICT_DIR = "区汇总"  # its folder under <out>/<quarter>/
@@ -300,7 +300,7 @@ def load_registry(path: str | os.PathLike | None = None) -> Registry:
     if not path.is_file():
         raise RegistryError(f"找不到运行登记表 {path}。")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise RegistryError(f"运行登记表 {path} 不是有效的 YAML：{exc}") from None
     if not isinstance(raw, dict):
