@@ -1,9 +1,9 @@
 """Arrow's memory allocator for every jykn process: jemalloc where this pyarrow has it.
 
 pyarrow's default on Linux is mimalloc. Reading the parse cache's Parquet (millions of rows of text columns) in a fresh
-process, as every notebook run is, it is much slower: the warm read of 01's sources at 620,000 residents took 2.9–3.3 s
-with mimalloc and 1.9 s with jemalloc, and 5.5 s against 2.5 s when 01 and 02 read at the same time, as they do in
-the batch (``benchmarks/bench_read.py`` prints the ratios). Where pyarrow was built without jemalloc (Windows wheels)
+process, as every notebook run does, it is slower: the warm read of 01's sources at 620,000 residents took 2.39 s with
+mimalloc and 1.54 s with jemalloc, and 3.53 s against 2.03 s when 01 and 02 read at the same time, as they do in the
+batch (``benchmarks/bench_read.py``, 2026-12-02). Where pyarrow was built without jemalloc (Windows wheels)
 the default stays. ``ARROW_DEFAULT_MEMORY_POOL`` set by the user (``system``, ``mimalloc``, ``jemalloc``) wins.
 """
 
