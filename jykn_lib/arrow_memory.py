@@ -13,7 +13,6 @@ import contextlib
 import os
 
 POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"
-PREFERRED = "jemalloc"
 
 
 def choose_pool() -> str:

@@ -183,6 +183,23 @@ def test_the_runners_digests_spare_hashing_while_a_file_is_unchanged(tmp_path, m
     assert hashed == [victim]
 
 
+def test_every_hostile_file_reads_the_same_from_the_cache(tmp_path):
+    """The whole hostile folder (GBK and BOM CSVs, a WPS and a LibreOffice save, a workbook with three sheets of
+    社保缴费, error cells, unreadable files …) read a second time, from the cache: the same DataSet as a fresh read,
+    the unrefused sources from their whole merge entries. A sheet without rejected rows once left the identity column
+    of 社保缴费's rejected rows as object, and the whole entry's Parquet gave it back as text."""
+    data = tmp_path / "data"
+    shutil.copytree(HOSTILE, data, ignore=shutil.ignore_patterns("*.py", "*.json"))
+    fresh = read_folder(data)
+    read_folder(data, cache=C.ReadCache(tmp_path / "cache"))
+    cache = C.ReadCache(tmp_path / "cache")
+    again = read_folder(data, cache=cache)
+    assert cache.whole_hits == len(fresh.tables) and cache.merged_hits == len(fresh.tables) + len(fresh.broken)
+    assert "contributions" in fresh.tables and len(fresh.rejected["contributions"])
+    assert {str(r[c].dtype) for r in fresh.rejected.values() for c in r.columns if c == "id_number"} == {"str"}
+    assert_same(fresh, again)
+
+
 def test_a_changed_file_is_parsed_again_and_only_that_file(tmp_path):
     data = _folder(tmp_path)
     cache_dir = tmp_path / "cache"

@@ -203,22 +203,20 @@ class ReadCache:
     def load(self, key: str, used: bool = True, count: bool = True) -> Entry | None:
         """The file's entry; with ``used=False`` its used rows are left on disk (``FileResult.used`` is None): the
         caller has the source's merge entry and will not need them. ``count=False``: not counted as a hit or miss."""
-        from .reader import FileResult
-
+        entry = self.load_info(key)
         folder = self._dir(key)
         try:
-            info = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
-            if info.get("format") != FORMAT:
-                return None
-            results = [FileResult(pd.read_parquet(folder / f"used_{i}.parquet") if used else None, r["found"],
-                                  r["row"], pd.read_parquet(folder / f"rejected_{i}.parquet"))
-                       for i, r in enumerate(info["results"])]
-            problems = pd.read_parquet(folder / "problems.parquet")
+            if entry is None:
+                raise OSError("no entry")
+            for i, r in enumerate(entry.results):
+                r.used = pd.read_parquet(folder / f"used_{i}.parquet") if used else None
+                r.rejected = pd.read_parquet(folder / f"rejected_{i}.parquet")
+            entry.problems = pd.read_parquet(folder / "problems.parquet")
         except (OSError, ValueError, KeyError):  # absent, half-written by a killed run, or unreadable: parse again
             self.misses += count
             return None
         self.hits += count
-        return Entry(results, [tuple(x) for x in info["refusals"]], problems, [tuple(x) for x in info["ignored"]])
+        return entry
 
     def store(self, key: str, entry: Entry) -> bool:
         frames = {}
@@ -230,7 +228,7 @@ class ReadCache:
         return self._store(self._dir(key), frames, info)
 
     def load_info(self, key: str) -> Entry | None:
-        """The file's entry without any of its frames (``used``, ``rejected`` and ``problems`` are None): what the
+        """The file's entry without any of its frames (``used``, ``rejected`` and ``problems`` are None): all that a
         source's whole merge entry does not hold. Not counted."""
         from .reader import FileResult
 

@@ -495,12 +495,15 @@ class FileResult:
 
 def _file_keys(contract: Contract, requested: list[str], groups: dict[str, list[Path]], root: Path | None,
                ctx: Context, cache: ReadCache) -> dict[Path, tuple[Source, str, str]]:
-    """(source, name, cache key) of every file to be read; the parameter folder fingerprinted once for all."""
+    """(source, name, cache key) of every file to be read; the parameter folder fingerprinted once for all. The files
+    of a one-file source found more than once are refused unread (``_read``): they get no key."""
     fingerprint = params_fingerprint()
     out = {}
     for name in requested:
-        src = contract[name]
-        for path in groups.get(name, []):
+        src, files = contract[name], groups.get(name, [])
+        if src.single_file and len(files) > 1:
+            continue
+        for path in files:
             rel = str(path.relative_to(root)) if root else path.name
             out[path] = (src, rel, cache.key(src.name, path, rel, ctx.as_of, fingerprint))
     return out
@@ -515,11 +518,7 @@ def _prepare_entries(file_keys: dict[Path, tuple[Source, str, str]], ctx: Contex
     Returns what the caller cannot load from the cache: a file's entry that could not be kept (unwritable folder),
     the FileError of a file that cannot be read, and ``None`` for a file this process parsed and kept (it is loaded
     then, not counted as a hit)."""
-    count = {}
-    for src, _, _ in file_keys.values():
-        count[src.name] = count.get(src.name, 0) + 1
-    todo = [(src, path, rel, key) for path, (src, rel, key) in file_keys.items()
-            if not (src.single_file and count[src.name] > 1)]  # refused, not read
+    todo = [(src, path, rel, key) for path, (src, rel, key) in file_keys.items()]
     done: dict[str, Entry | FileError | None] = {}
     for wait in (False, True):
         busy = []
@@ -667,8 +666,10 @@ def _read_sheet(src: Source, layout: Layout, rel: str, suffix: str, encoding: st
     used["_sheet"] = sheet_name
     used["_row"] = pd.array(excel_row[~reject], dtype="Int64")
     identity = _identity_field(src)
-    rejected = pd.DataFrame({identity: frame.loc[reject, identity].to_numpy(), "_file": rel, "_sheet": sheet_name,
-                             "_row": pd.array(excel_row[reject], dtype="Int64")})
+    # the identity keeps its column's dtype (an all-blank or empty selection would otherwise become object, and the
+    # source's rejected rows would change dtype with the files that happen to have some)
+    rejected = pd.DataFrame({identity: frame.loc[reject, identity].reset_index(drop=True), "_file": rel,
+                             "_sheet": sheet_name, "_row": pd.array(excel_row[reject], dtype="Int64")})
     status = "已读取" if layout.sheet.visible else "已读取（隐藏工作表）"
     row = _file_row(src, rel, sheet_name, layout.header_row + 1, encoding, status, "、".join(extras),
                     counts={"读入行数": rows.n, "使用行数": int((~reject).sum()), "剔除行数": int(reject.sum()),

@@ -505,10 +505,10 @@ def _declared_parameters(path: Path) -> set[str] | None:
 
     try:
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        cells = None
-    cell = next((c for c in cells or [] if "parameters" in c.get("metadata", {}).get("tags", [])), None)
-    if cells is not None and cell is None:
+    except (OSError, ValueError, AttributeError):
+        return _papermill_parameters(path)  # not a notebook we can read: papermill's answer (or its error)
+    cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
         return None
     try:
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
