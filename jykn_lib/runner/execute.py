@@ -166,6 +166,7 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
                     log_output=False,
                     request_save_on_cell_execute=True,
                     execution_timeout=timeout,
+                    coalesce_streams=True,  # one text output per stream and cell, however the kernel flushed it
                     config=config,
                 ))
         except PapermillExecutionError as exc:
@@ -314,7 +315,11 @@ def _kernel_config() -> Iterator[Any]:
 
     # The kernel is stopped at once when the last cell is done, not given time for its exit hooks: every output was
     # written (atomically) by the cells themselves, and the graceful wait cost about a second per run.
-    client = {"NotebookClient": {"shutdown_kernel": "immediate"}}
+    from jykn_lib.runner import kernels
+
+    client: dict[str, Any] = {"NotebookClient": {"shutdown_kernel": "immediate"}}
+    if kernels.enabled():  # forked from the worker's preloaded fork server (jykn_lib.runner.kernels)
+        client["NotebookClient"]["kernel_manager_class"] = "jykn_lib.runner.kernels.PreloadedKernelManager"
     folder = tempfile.mkdtemp(prefix="jykn-k")
     try:
         if len(folder) + 10 > IPC_PATH_LIMIT or os.name != "posix":
@@ -348,6 +353,8 @@ def _stderr_to(path: Path) -> Iterator[None]:
     """Send this process's stderr (inherited by the kernel it starts) to a log file: kernel start-up and shutdown
     messages belong in ``.jykn/<run>.log``, not between the progress lines. Cell output still goes to the notebook.
     The log may quote a traceback with personal data: owner-only, like the workbooks."""
+    from jykn_lib.runner import kernels  # in the worker: jupyter_client is not imported by the runner's own process
+
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved = os.dup(2)
@@ -355,9 +362,11 @@ def _stderr_to(path: Path) -> Iterator[None]:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.dup2(fd, 2)
+            kernels.current_log = path  # a forked kernel opens it itself
             try:
                 yield
             finally:
+                kernels.current_log = None
                 sys.stderr.flush()
                 os.dup2(saved, 2)
         finally:
@@ -585,15 +594,17 @@ def run_plan(
 
 def _worker_start(parent_pid: int) -> None:
     """Every pool worker: its signals (procs.worker_init), then papermill, nbformat and the HTML export imported
-    once, when the worker starts, not in its first run (about 1–3 seconds)."""
+    once, when the worker starts, not in its first run (about 1–3 seconds); and the fork server its kernels come from."""
     worker_init(parent_pid)
     try:
         import nbformat  # noqa: F401
         import papermill  # noqa: F401
 
         from jykn_lib.report.page import warm_up
+        from jykn_lib.runner import kernels
 
         warm_up()  # nbconvert imported, the leaders' template compiled
+        kernels.start_server()  # the kernels' fork server imports while the first run is prepared
     except Exception:  # not hidden: the worker's runs import the same and fail with the reason
         pass
 
