@@ -56,9 +56,14 @@ def start_server() -> None:
     """Start the worker's fork server now (it imports in the background while the worker gets its first run)."""
     if enabled():
         _context()
-        from multiprocessing import forkserver
+        from multiprocessing import forkserver, util
 
         forkserver.ensure_running()
+        # When the worker ends, stop the fork server and wait for it (the standard library's own way, used by its
+        # tests), so that the server and its kernels are counted in the worker's children like launched kernels.
+        stop = getattr(forkserver._forkserver, "_stop", None)
+        if stop is not None:
+            util.Finalize(None, stop, exitpriority=10)
 
 
 def ipykernel_argv(cmd: list[str]) -> list[str] | None:
