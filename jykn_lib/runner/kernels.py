@@ -17,8 +17,6 @@ exactly as with a launched kernel; only the imports are shared, and nothing is c
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -30,9 +28,10 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
+from jykn_lib.runner.procs import die_with_parent
+
 PRELOAD_ENV = "JYKN_KERNEL_PRELOAD"
 PRELOAD_MODULE = "jykn_lib.runner.kernel_preload"
-PR_SET_PDEATHSIG = 1
 HARMLESS_OPTIONS = {"-Xfrozen_modules=off"}
 # The worker's log for the run in progress: a forked kernel writes its stderr there (a launched kernel inherits the
 # worker's redirected stderr; a forked one inherits the fork server's).
@@ -144,9 +143,7 @@ class PreloadedKernelManager(AsyncKernelManager):
 def kernel_main(argv: list[str], env: dict[str, str], cwd: str, log: str | None) -> None:
     """In the forked child: become the kernel a launch would have started, then run ipykernel."""
     os.setsid()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    die_with_parent()
     server = os.getppid()
     if server == 1:  # the fork server is already gone: so is the worker
         os._exit(1)

@@ -87,11 +87,16 @@ def worker_init(parent_pid: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_sigterm)
-    if sys.platform.startswith("linux"):
-        with suppress(OSError, AttributeError):  # no prctl: the kernels' own parent poller still stops them
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    die_with_parent()  # no prctl: the kernels' own parent poller still stops them
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         os._exit(1)
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Linux: this process receives ``signum`` when its parent dies (``PR_SET_PDEATHSIG``); elsewhere nothing."""
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
 
 
 def _worker_sigterm(signum, frame) -> None:
