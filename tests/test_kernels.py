@@ -125,3 +125,33 @@ def test_a_batch_gives_the_same_results_with_forked_and_launched_kernels(synth_d
     assert len(notebooks) == 2
     for rel in notebooks:
         assert _texts(forked / rel) == _texts(launched / rel)
+
+
+@pytest.mark.parametrize("preload", ["1", "0"])
+def test_a_kernel_is_ready_with_iopub_drained_without_a_fixed_wait(tmp_path, monkeypatch, preload):
+    """ReadyKernelClient returns once the kernel_info request's idle status has come: nothing of it is left on IOPub
+    for the first cell to see, and the first cell's own messages all arrive."""
+    monkeypatch.setenv(kernels.PRELOAD_ENV, preload)
+
+    async def go() -> tuple[list, str]:
+        kernels.start_server()
+        km = kernels.PreloadedKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path))
+        try:
+            kc = km.client()
+            assert isinstance(kc, kernels.ReadyKernelClient)
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            msg_id = kc.execute("print('就绪')")
+            seen = []
+            while not (seen and seen[-1]["msg_type"] == "status"
+                       and seen[-1]["content"]["execution_state"] == "idle"):
+                seen.append(await kc.get_iopub_msg(timeout=30))
+            kc.stop_channels()
+            return [(m["msg_type"], m["parent_header"].get("msg_id")) for m in seen], msg_id
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    seen, msg_id = asyncio.run(go())
+    assert {parent for _, parent in seen} == {msg_id}  # the very first IOPub message already belongs to the cell
+    assert [t for t, _ in seen][0] == "status" and "stream" in [t for t, _ in seen]

@@ -152,6 +152,8 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
+        from jykn_lib.runner import nb_engine
+
         _readable_parameters(kernel)
         marks.append(("prepare", time.perf_counter()))
         try:
@@ -165,6 +167,7 @@ def execute_run(spec: RunSpec, registry_path: str, kernel: str, timeout: int | N
                     progress_bar=False,
                     log_output=False,
                     request_save_on_cell_execute=True,
+                    engine_name=nb_engine.ENGINE_NAME,  # the partial notebook saved every few seconds, not every cell
                     execution_timeout=timeout,
                     coalesce_streams=True,  # one text output per stream and cell, however the kernel flushed it
                     config=config,
@@ -317,9 +320,10 @@ def _kernel_config() -> Iterator[Any]:
     # written (atomically) by the cells themselves, and the graceful wait cost about a second per run.
     from jykn_lib.runner import kernels
 
-    client: dict[str, Any] = {"NotebookClient": {"shutdown_kernel": "immediate"}}
-    if kernels.enabled():  # forked from the worker's preloaded fork server (jykn_lib.runner.kernels)
-        client["NotebookClient"]["kernel_manager_class"] = "jykn_lib.runner.kernels.PreloadedKernelManager"
+    # Forked from the worker's preloaded fork server unless switched off (launched then); either way ready as soon
+    # as the kernel answers (jykn_lib.runner.kernels).
+    manager = f"{kernels.__name__}.{kernels.PreloadedKernelManager.__name__}"
+    client: dict[str, Any] = {"NotebookClient": {"shutdown_kernel": "immediate", "kernel_manager_class": manager}}
     folder = tempfile.mkdtemp(prefix="jykn-k")
     try:
         if len(folder) + 10 > IPC_PATH_LIMIT or os.name != "posix":
