@@ -154,4 +154,4 @@ def test_a_kernel_is_ready_with_iopub_drained_without_a_fixed_wait(tmp_path, mon
 
     seen, msg_id = asyncio.run(go())
     assert {parent for _, parent in seen} == {msg_id}  # the very first IOPub message already belongs to the cell
-    assert [t for t, _ in seen][0] == "status" and "stream" in [t for t, _ in seen]
+    assert next(t for t, _ in seen) == "status" and "stream" in [t for t, _ in seen]

@@ -71,18 +71,21 @@ def notebook_to_html(ipynb_path: str | os.PathLike, html_path: str | os.PathLike
 @functools.lru_cache(maxsize=1)
 def leaders_exporter():
     """One exporter per process: its templates are compiled once (about a second), not for every report."""
-    from nbconvert import HTMLExporter
+    return new_exporter()
+
+
+def new_exporter(exporter_class=None, **options):
+    """The leaders' page exporter, configured; ``exporter_class`` (default :class:`LeadersHTMLExporter`) lets the
+    tests render the same page with nbconvert's own ``HTMLExporter``."""
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        template_name=TEMPLATE_NAME,
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-        language_code="zh",  # nbconvert accepts only ISO 639-1 here; the region is added below
-    )
+    from jykn_lib.report.exporter import LeadersHTMLExporter
+
+    settings = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True,
+                "embed_images": True,
+                "language_code": "zh"}  # nbconvert accepts only ISO 639-1 here; the region is added below
+    exporter = (exporter_class or LeadersHTMLExporter)(extra_template_basedirs=[str(TEMPLATE_DIR)],
+                                                       template_name=TEMPLATE_NAME, **{**settings, **options})
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(DROPPED_CELL_TAGS), enabled=True), enabled=True)
     return exporter
 
