@@ -46,6 +46,9 @@ from ..files import DIGESTS_ENV, PERSONAL_MODE, file_stamp, sha256_file
 from ..params import params_dir
 
 FORMAT = 2  # the entry layout; raise it when what an entry holds changes
+# LZ4 rather than pandas' default snappy: the same size on disk, decoded faster (01's 12 merge entries at 620,000
+# residents, 80 MB: 0.73 -> 0.64 s, best of 4). Only this reader reads the cache.
+COMPRESSION = "lz4"
 DISABLE_ENV = "JYKN_NO_CACHE"
 CACHE_DIR = Path(".jykn") / "cache"  # under the outputs folder
 READ_DIR = "read"
@@ -273,7 +276,7 @@ class ReadCache:
             final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final.parent))  # 0700
             for name, frame in frames.items():
-                frame.to_parquet(tmp / f"{name}.parquet", index=False)
+                frame.to_parquet(tmp / f"{name}.parquet", index=False, compression=COMPRESSION)
             (tmp / "entry.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
             for p in tmp.iterdir():
                 p.chmod(PERSONAL_MODE)
