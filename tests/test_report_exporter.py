@@ -49,6 +49,7 @@ def test_the_page_is_nbconverts_without_the_second_parse(exclude_input):
     theirs, _ = theirs_exporter.from_notebook_node(copy.deepcopy(nb), resources=copy.deepcopy(resources))
     assert ours.count(f'alt="{IMAGE_ALT}"') == 2 and NBCONVERT_ALT not in ours  # the chart and the raw <img>
     assert 'alt="已有说明"' in ours
+    assert '>主动筛查<a class="anchor-link"' in ours  # the heading's text as text, not as &#20027;&#21160;…
     assert ours.count('tabindex="0"') == theirs.count('tabindex="0"') > 0
     normalised = str(BeautifulSoup(ours, features="html.parser")).replace(f'alt="{IMAGE_ALT}"', f'alt="{NBCONVERT_ALT}"')
     assert normalised == theirs
@@ -63,3 +64,4 @@ def test_attributes_are_added_once_and_only_where_nbconvert_adds_them():
         '<div class="jp-OutputArea-output jp-RenderedHTMLCommon" tabindex="0"><div class="jp-OutputArea-output-x">'
         '<div class="x jp-Cell-inputWrapper" tabindex="1"><div data-class="jp-OutputArea-output">')
     assert add_accessibility(add_accessibility(html)) == add_accessibility(html)
+    assert add_accessibility("&#24635;&#x5206; &#60;b&#62; &#38; &#160;|&#55296;") == "总分 &#60;b&#62; &#38; \xa0|&#55296;"
